@@ -1,0 +1,1 @@
+"""heimdall-pulumi: MITRE Heimdall2 and its PostgreSQL database on Kubernetes, with Pulumi."""

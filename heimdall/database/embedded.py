@@ -1,0 +1,209 @@
+"""`EmbeddedPostgres`: PostgreSQL in the cluster, from the official `postgres` image.
+
+Creates:
+- a Secret with the database password (unless the password lives in a Secret the user
+  manages), generated with pulumi-random when none is supplied;
+- a StatefulSet of one PostgreSQL pod running as uid 999 with `pg_isready` probes, its
+  data on a volumeClaimTemplate that is kept when the StatefulSet goes;
+- a headless Service governing the StatefulSet and a ClusterIP Service clients use.
+
+The StatefulSet is protected unless `database.allowDestroy` is true, so that a config
+change that would delete it fails instead of losing the data.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from heimdall import kube
+from heimdall.database.contract import DatabaseConnection, DatabaseRequest, SecretKeyRef
+from heimdall.settings import EmbeddedDatabase
+
+core = k8s.core.v1
+POSTGRES_PORT = 5432
+COMPONENT = "postgres"
+HEADLESS_NAME = "heimdall-postgres-headless"
+
+
+def data_layout(image_tag: str) -> tuple[str, Optional[str]]:
+    """(mount path, PGDATA) for a postgres image tag.
+
+    Up to 17 the image keeps its data in /var/lib/postgresql/data; PGDATA goes one level
+    below the mount so that initdb never meets a volume's lost+found. From 18 on the
+    image expects the volume at /var/lib/postgresql and picks its own sub-directory.
+    """
+    major = image_tag.split(".")[0].split("-")[0]
+    if major.isdigit() and int(major) >= 18:
+        return "/var/lib/postgresql", None
+    return "/var/lib/postgresql/data", "/var/lib/postgresql/data/pgdata"
+
+
+class EmbeddedPostgres(pulumi.ComponentResource):
+    connection: DatabaseConnection
+
+    def __init__(
+        self, name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__("heimdall:database:EmbeddedPostgres", name, None, opts)
+        settings = request.settings
+        database = settings.database
+        embedded = database.embedded or EmbeddedDatabase()
+        namespace = request.namespace
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=not database.allow_destroy)
+
+        password_value: Optional[pulumi.Output[str]] = None
+        if request.password.existing is not None:
+            password = request.password.existing
+        else:
+            if request.password.value is not None:
+                password_value = request.password.value
+            else:
+                generated = random.RandomPassword(
+                    f"{name}-password", length=32, special=False, opts=child
+                )
+                password_value = pulumi.Output.secret(generated.result)
+            secret = core.Secret(
+                f"{name}-credentials",
+                metadata=kube.metadata(namespace, COMPONENT, "heimdall-postgres-credentials"),
+                type="Opaque",
+                string_data={"password": password_value},
+                opts=child,
+            )
+            password = SecretKeyRef(name=secret.metadata.name, key="password")
+
+        selector = kube.selector_labels(COMPONENT)
+        core.Service(
+            f"{name}-headless",
+            metadata=kube.metadata(namespace, COMPONENT, HEADLESS_NAME),
+            spec=core.ServiceSpecArgs(
+                cluster_ip="None",
+                selector=selector,
+                ports=[core.ServicePortArgs(name="postgres", port=POSTGRES_PORT)],
+            ),
+            opts=child,
+        )
+        service = core.Service(
+            f"{name}-service",
+            metadata=kube.metadata(namespace, COMPONENT, "heimdall-postgres"),
+            spec=core.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=selector,
+                ports=[
+                    core.ServicePortArgs(
+                        name="postgres", port=database.port, target_port="postgres"
+                    )
+                ],
+            ),
+            opts=child,
+        )
+
+        mount_path, pgdata = data_layout(embedded.image.tag)
+        env: list[core.EnvVarArgs] = kube.plain_env(
+            {"POSTGRES_USER": database.username, "POSTGRES_DB": database.name}
+        )
+        env.append(kube.secret_env("POSTGRES_PASSWORD", password))
+        if pgdata:
+            env.append(core.EnvVarArgs(name="PGDATA", value=pgdata))
+
+        def pg_isready(period: int, failures: int) -> core.ProbeArgs:
+            return core.ProbeArgs(
+                exec_=core.ExecActionArgs(
+                    command=[
+                        "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT),
+                        "-U", database.username, "-d", database.name,
+                    ]
+                ),
+                period_seconds=period,
+                timeout_seconds=5,
+                failure_threshold=failures,
+            )
+
+        volumes = [kube.tmp_volume("run"), kube.tmp_volume("tmp")]
+        claim_templates = None
+        if embedded.persistence.enabled:
+            claim_templates = [
+                core.PersistentVolumeClaimArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=kube.labels(COMPONENT)),
+                    spec=core.PersistentVolumeClaimSpecArgs(
+                        access_modes=["ReadWriteOnce"],
+                        storage_class_name=embedded.persistence.storage_class or None,
+                        resources=core.VolumeResourceRequirementsArgs(
+                            requests={"storage": embedded.persistence.size}
+                        ),
+                    ),
+                )
+            ]
+        else:
+            volumes.append(kube.tmp_volume("data"))
+
+        self.stateful_set = k8s.apps.v1.StatefulSet(
+            f"{name}-statefulset",
+            metadata=kube.metadata(namespace, COMPONENT, "heimdall-postgres"),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                replicas=1,
+                # A plain name, not headless.metadata.name: depending on the Service would
+                # make the StatefulSet wait for the Service's endpoints, i.e. for itself.
+                service_name=HEADLESS_NAME,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                # Deleting or scaling the StatefulSet never deletes the data volume.
+                persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
+                    when_deleted="Retain", when_scaled="Retain"
+                ),
+                template=core.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
+                    spec=core.PodSpecArgs(
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(kube.POSTGRES_UID),
+                        termination_grace_period_seconds=60,
+                        image_pull_secrets=kube.image_pull_secrets(settings),
+                        containers=[
+                            core.ContainerArgs(
+                                name="postgres",
+                                image=embedded.image.reference,
+                                image_pull_policy=embedded.image.pull_policy,
+                                env=env,
+                                ports=[
+                                    core.ContainerPortArgs(
+                                        name="postgres", container_port=POSTGRES_PORT
+                                    )
+                                ],
+                                startup_probe=pg_isready(period=5, failures=60),
+                                readiness_probe=pg_isready(period=10, failures=3),
+                                liveness_probe=pg_isready(period=20, failures=6),
+                                resources=kube.resource_requirements(embedded.resources),
+                                security_context=kube.container_security_context(
+                                    kube.POSTGRES_UID
+                                ),
+                                volume_mounts=[
+                                    core.VolumeMountArgs(name="data", mount_path=mount_path),
+                                    core.VolumeMountArgs(
+                                        name="run", mount_path="/var/run/postgresql"
+                                    ),
+                                    core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                                ],
+                            )
+                        ],
+                        volumes=volumes,
+                    ),
+                ),
+                volume_claim_templates=claim_templates,
+            ),
+            opts=stateful,
+        )
+
+        self.connection = DatabaseConnection(
+            provider="embedded",
+            host=pulumi.Output.concat(service.metadata.name, ".", namespace, ".svc"),
+            port=database.port,
+            database=database.name,
+            username=database.username,
+            password=password,
+            password_value=password_value,
+            ready=[self.stateful_set, service],
+        )
+        self.register_outputs({"host": self.connection.host})

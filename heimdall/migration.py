@@ -1,0 +1,109 @@
+"""`MigrationJob`: Heimdall's database migrations and seeders, run before the app starts.
+
+A `batch/v1` Job in the Heimdall image runs `migration.commands` (by default the image's
+own `sequelize db:migrate` and `db:seed:all`) after a wait-for-database init container.
+The seeders create the admin user from ADMIN_EMAIL and ADMIN_PASSWORD (from the Secret),
+so no random password is ever printed in the logs.
+
+pulumi-kubernetes waits for the Job to complete and fails the update on
+BackoffLimitExceeded or DeadlineExceeded; the workload depends on it, so the app never
+starts before migrations succeed. Any change of the pod template (a new image, new
+commands, a new ConfigMap name) replaces the Job, which runs the migrations again.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from heimdall import kube
+from heimdall.database.contract import DatabaseConnection
+from heimdall.secrets import HeimdallSecrets
+from heimdall.settings import Settings
+
+core = k8s.core.v1
+COMPONENT = "heimdall-migration"
+
+
+class MigrationJob(pulumi.ComponentResource):
+    job: k8s.batch.v1.Job
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        connection: DatabaseConnection,
+        secrets: HeimdallSecrets,
+        config_map_name: pulumi.Input[str],
+        service_account_name: pulumi.Input[str],
+        namespace: pulumi.Input[str],
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__("heimdall:app:MigrationJob", name, None, opts)
+        migration = settings.migration
+        client = kube.database_client(connection, settings, env_from_config_map=config_map_name)
+        template_annotations = (
+            {"heimdall.mitre.org/run-id": migration.run_id} if migration.run_id else None
+        )
+        self.job = k8s.batch.v1.Job(
+            f"{name}-job",
+            # Auto-named, so a replacement creates the new Job before deleting the old one.
+            # replaceUnready: the next `pulumi up` replaces a failed Job instead of waiting
+            # on it again. No ttlSecondsAfterFinished: a Job deleted by the TTL controller
+            # would show as drift and run again.
+            metadata=kube.metadata(
+                namespace, COMPONENT, annotations={"pulumi.com/replaceUnready": "true"}
+            ),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=migration.backoff_limit,
+                active_deadline_seconds=migration.timeout_seconds,
+                template=core.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels=kube.labels(COMPONENT), annotations=template_annotations
+                    ),
+                    spec=core.PodSpecArgs(
+                        restart_policy="Never",
+                        service_account_name=service_account_name,
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(kube.HEIMDALL_UID),
+                        image_pull_secrets=kube.image_pull_secrets(settings),
+                        init_containers=client.init_containers,
+                        containers=[
+                            core.ContainerArgs(
+                                name="migrate",
+                                image=settings.image.reference,
+                                image_pull_policy=settings.image.pull_policy,
+                                working_dir="/app",
+                                command=["/bin/sh", "-ec", "\n".join(migration.commands)],
+                                env_from=kube.env_from(config_map_name),
+                                env=[
+                                    *client.env,
+                                    kube.secret_env("ADMIN_PASSWORD", secrets.admin_password),
+                                    kube.secret_env("JWT_SECRET", secrets.jwt_secret),
+                                ],
+                                resources=kube.resource_requirements(migration.resources),
+                                security_context=kube.container_security_context(
+                                    kube.HEIMDALL_UID
+                                ),
+                                volume_mounts=[
+                                    *client.volume_mounts,
+                                    core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                                ],
+                            )
+                        ],
+                        volumes=[*client.volumes, kube.tmp_volume()],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(connection.ready),
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{migration.timeout_seconds + 120}s",
+                    update=f"{migration.timeout_seconds + 120}s",
+                ),
+            ),
+        )
+        self.register_outputs({"jobName": self.job.metadata.name})

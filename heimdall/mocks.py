@@ -1,0 +1,152 @@
+"""Pulumi mocks that stand in for the engine and providers, for tests and the offline render.
+
+`HeimdallMocks` fills in what the engine and providers would (Kubernetes auto-naming with
+a stable suffix, `RandomPassword.result`, cloud outputs such as addresses), and records
+nothing itself. `RecordingMonitor` records every registration as the engine sees it:
+type, logical name, parent, dependencies, protection and inputs.
+
+In preview mode (`preview=True`) the mocks return no computed values, so, as in a real
+`pulumi preview` of a new stack, every output of a new resource is unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+
+# The wire form of a secret value in MockResourceArgs.inputs.
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def stable_token(*parts: str, length: int = 8, alphabet: str = string.ascii_lowercase + string.digits) -> str:
+    """A deterministic pseudo-random string, so renders are reproducible."""
+    digest = hashlib.sha256("\0".join(parts).encode()).digest()
+    while len(digest) < length:
+        digest += hashlib.sha256(digest).digest()
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
+
+
+def unwrap_secret(value: Any) -> tuple[Any, bool]:
+    """(plain value, was it secret) for a value of MockResourceArgs.inputs."""
+    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
+        return value.get("value"), True
+    return value, False
+
+
+def _random_password(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    length = int(args.inputs.get("length", 16))
+    special = args.inputs.get("special", True)
+    alphabet = string.ascii_letters + string.digits
+    if special:
+        alphabet += args.inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?"
+    value = stable_token("password", args.name, length=length, alphabet=alphabet)
+    return {"result": value, "bcryptHash": "$2a$10$" + stable_token("bcrypt", args.name, length=53)}
+
+
+def _kubernetes(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    metadata = dict(args.inputs.get("metadata") or {})
+    if not metadata.get("name"):
+        # The provider appends a random suffix to the logical name.
+        metadata["name"] = f"{args.name}-{stable_token(args.typ, args.name)}"
+    return {"metadata": metadata}
+
+
+# Computed outputs by type token (or "package:" prefix). Providers add theirs here.
+COMPUTED: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "kubernetes:": _kubernetes,
+}
+
+# Results of invokes by function token.
+CALLS: dict[str, Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]] = {}
+
+
+def _computed_for(token: str) -> Optional[Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]]:
+    if token in COMPUTED:
+        return COMPUTED[token]
+    package = token.split(":", 1)[0] + ":"
+    return COMPUTED.get(package)
+
+
+class HeimdallMocks(pulumi.runtime.Mocks):
+    def __init__(self, preview: bool = False) -> None:
+        self.preview = preview
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+        state = dict(args.inputs)
+        computed = _computed_for(args.typ)
+        if computed is not None and not self.preview:
+            state.update(computed(args))
+        name = (state.get("metadata") or {}).get("name") if isinstance(state.get("metadata"), dict) else None
+        resource_id = None if self.preview else f"{name or args.name}-id"
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+        handler = CALLS.get(args.token)
+        return (handler(args) if handler else {}), None
+
+
+@dataclass
+class Registration:
+    """One resource as the engine sees it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: Optional[str]
+    dependencies: list[str]
+    protect: bool
+    retain_on_delete: bool
+    delete_before_replace: bool
+    custom_timeouts: dict[str, str]
+    inputs: dict[str, Any]
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that keeps every registration, components included."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registered = self.resources.get(response.urn)
+        inputs = pulumi.runtime.rpc.deserialize_properties(request.object, keep_unknowns=True)
+        timeouts = request.customTimeouts
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                dependencies=list(request.dependencies),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                custom_timeouts={
+                    k: v
+                    for k, v in (
+                        ("create", timeouts.create),
+                        ("update", timeouts.update),
+                        ("delete", timeouts.delete),
+                    )
+                    if v
+                },
+                inputs=inputs,
+                state=dict(registered.state) if registered is not None else {},
+            )
+        )
+        return response

@@ -1,0 +1,320 @@
+"""The offline render: run the program under Pulumi mocks, like `helm template`.
+
+`run_stack` runs the real program with a stack's config under `HeimdallMocks` and returns a
+`Rendering`: every registration the engine would see, and the stack outputs. `write`
+turns it into Kubernetes manifests (YAML), `resources.json` (every resource with its
+inputs, secrets masked) and a summary; `validate_manifests` checks the manifests against
+the Kubernetes JSON schemas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as runtime_settings
+
+from heimdall.mocks import UNKNOWN, HeimdallMocks, RecordingMonitor, Registration, unwrap_secret
+from heimdall.settings import NAMESPACE, Settings, load_settings
+
+PROJECT = "heimdall"
+MASK = "********"
+SECRET_PLACEHOLDER = "stack-file-secret-placeholder-0123456789abcdef"
+KUBERNETES_VERSIONS = ("1.30.0", "1.34.0")
+
+
+# --- stack files ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackFile:
+    name: str
+    config: dict[str, str]  # as Pulumi holds it: namespaced keys, string values
+    secret_keys: frozenset[str]
+
+
+def _replace_secure(value: Any) -> tuple[Any, bool]:
+    """Encrypted `secure:` values cannot be decrypted offline: use a placeholder."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        found = False
+        result = {}
+        for key, item in value.items():
+            result[key], secret = _replace_secure(item)
+            found = found or secret
+        return result, found
+    if isinstance(value, list):
+        items = [_replace_secure(item) for item in value]
+        return [i for i, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def config_value(value: Any) -> str:
+    """A YAML value as Pulumi passes it to the program: strings, JSON for the rest."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def resolve_stack_file(stack: str) -> Path:
+    path = Path(stack)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return Path(f"Pulumi.{stack}.yaml")
+
+
+def load_stack_file(stack: str) -> StackFile:
+    """Read `Pulumi.<stack>.yaml` (or a path). Unqualified keys belong to the project."""
+    path = resolve_stack_file(stack)
+    document = yaml.safe_load(path.read_text()) or {}
+    raw = document.get("config") or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: 'config' must be a mapping")
+    config: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    for key, value in raw.items():
+        full_key = key if ":" in key else f"{PROJECT}:{key}"
+        plain, secret = _replace_secure(value)
+        config[full_key] = config_value(plain)
+        if secret:
+            secret_keys.add(full_key)
+    name = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+    return StackFile(name=name, config=config, secret_keys=frozenset(secret_keys))
+
+
+# --- running under mocks --------------------------------------------------------------------
+
+
+@dataclass
+class Rendering:
+    settings: Settings
+    registrations: list[Registration]
+    outputs: dict[str, Any]  # resolved values; secrets unwrapped
+    secret_outputs: frozenset[str]
+
+    def resources(self, type_prefix: str = "") -> list[Registration]:
+        return [r for r in self.registrations if r.type.startswith(type_prefix)]
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.registrations}
+
+    def manifests(self, show_secrets: bool = True) -> list[dict[str, Any]]:
+        """The Kubernetes objects, as `kubectl apply` would take them."""
+        return [
+            manifest(r, show_secrets) for r in self.registrations if r.type.startswith("kubernetes:")
+        ]
+
+    def manifest(self, kind: str, name: Optional[str] = None) -> dict[str, Any]:
+        """The one object of `kind` (and `name`, when given); fails if not exactly one."""
+        found = [
+            m
+            for m in self.manifests()
+            if m["kind"] == kind and (name is None or m["metadata"]["name"] == name)
+        ]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} {kind} objects named {name!r}")
+        return found[0]
+
+
+def _plain(value: Any, show_secrets: bool) -> Any:
+    """Engine values -> plain JSON: secrets unwrapped or masked, integral floats as ints."""
+    value, secret = unwrap_secret(value)
+    if secret and not show_secrets:
+        return _mask_leaves(value)
+    if isinstance(value, dict):
+        return {k: _plain(v, show_secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, show_secrets) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == UNKNOWN:
+        return "<unknown until created>"
+    return value
+
+
+def _mask_leaves(value: Any) -> Any:
+    """Mask every scalar but keep the shape, so a masked object still fits its schema."""
+    value, _ = unwrap_secret(value)
+    if isinstance(value, dict):
+        return {k: _mask_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_leaves(v) for v in value]
+    return MASK
+
+
+def manifest(registration: Registration, show_secrets: bool) -> dict[str, Any]:
+    body = _plain(registration.inputs, show_secrets)
+    body.setdefault("metadata", {})
+    if not body["metadata"].get("name"):
+        # Auto-named objects: the name the (mock) provider chose.
+        body["metadata"]["name"] = (registration.state.get("metadata") or {}).get("name")
+    if body.get("kind") == "Secret" and not show_secrets:
+        for field in ("data", "stringData"):
+            if isinstance(body.get(field), dict):
+                body[field] = {k: MASK for k in body[field]}
+    ordered = {k: body[k] for k in ("apiVersion", "kind", "metadata") if k in body}
+    ordered.update({k: v for k, v in body.items() if k not in ordered})
+    return ordered
+
+
+def run_stack(
+    config: Mapping[str, str],
+    stack: str = "test",
+    secret_keys: Iterable[str] = (),
+    preview: bool = False,
+) -> Rendering:
+    """Run the program under mocks with `config` (namespaced keys, string values).
+
+    Raises SettingsError, before any resource is declared, when the settings are bad.
+    """
+    from heimdall.program import deploy
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    mocks = HeimdallMocks(preview=preview)
+    monitor = RecordingMonitor(mocks)
+    runtime_settings.ROOT.set(None)  # a fresh root Stack per run
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
+    try:
+        settings = load_settings()
+        outputs = deploy(settings)
+        loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
+        resolved, secret = loop.run_until_complete(_resolve(outputs))
+    finally:
+        pulumi.runtime.set_all_config({})
+    return Rendering(
+        settings=settings,
+        registrations=monitor.registrations,
+        outputs=resolved,
+        secret_outputs=frozenset(secret),
+    )
+
+
+async def _resolve(outputs: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    resolved: dict[str, Any] = {}
+    secret: set[str] = set()
+    for key, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        resolved[key] = await output.future(with_unknowns=True)
+        if await output.is_secret():
+            secret.add(key)
+    return resolved, secret
+
+
+def run_stack_file(stack: str, preview: bool = False) -> Rendering:
+    stack_file = load_stack_file(stack)
+    return run_stack(
+        stack_file.config, stack_file.name, secret_keys=stack_file.secret_keys, preview=preview
+    )
+
+
+# --- validation and writing ---------------------------------------------------------------
+
+
+def validate_manifests(
+    manifests: Iterable[dict[str, Any]], versions: Iterable[str] = KUBERNETES_VERSIONS
+) -> list[str]:
+    """Strict schema validation; returns one line per error (empty when all pass)."""
+    import kubernetes_validate
+
+    errors = []
+    for version in versions:
+        for obj in manifests:
+            where = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')} (Kubernetes {version})"
+            try:
+                kubernetes_validate.validate(obj, version, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                path = ".".join(str(p) for p in error.path)
+                errors.append(f"{where}: {path}: {error.message}")
+            except kubernetes_validate.SchemaNotFoundError:
+                errors.append(f"{where}: no schema for {obj.get('apiVersion')} {obj.get('kind')}")
+    return errors
+
+
+def _file_name(obj: dict[str, Any], index: int) -> str:
+    return f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+
+
+def write(rendering: Rendering, out: Path, show_secrets: bool = False) -> list[Path]:
+    """Write one YAML file per Kubernetes object and resources.json; return the files."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.yaml"):
+        old.unlink()
+    written = []
+    for index, obj in enumerate(rendering.manifests(show_secrets), start=1):
+        path = out / _file_name(obj, index)
+        path.write_text(yaml.safe_dump(obj, sort_keys=True))
+        written.append(path)
+    resources = [
+        {
+            "type": r.type,
+            "name": r.name,
+            "parent": _logical(rendering, r.parent),
+            "protect": r.protect,
+            "dependsOn": sorted(filter(None, (_logical(rendering, d) for d in r.dependencies))),
+            "inputs": _plain(r.inputs, show_secrets),
+        }
+        for r in rendering.registrations
+    ]
+    if not show_secrets:
+        resources = [_mask_secret_resource(r) for r in resources]
+    (out / "resources.json").write_text(json.dumps(resources, indent=2, sort_keys=True) + "\n")
+    written.append(out / "resources.json")
+    return written
+
+
+def _mask_secret_resource(resource: dict[str, Any]) -> dict[str, Any]:
+    if resource["type"] == "kubernetes:core/v1:Secret":
+        for field in ("data", "stringData"):
+            values = resource["inputs"].get(field)
+            if isinstance(values, dict):
+                resource["inputs"][field] = {k: MASK for k in values}
+    return resource
+
+
+def _logical(rendering: Rendering, urn: Optional[str]) -> Optional[str]:
+    if not urn:
+        return None
+    registration = rendering.by_urn().get(urn)
+    if registration is None:
+        return None  # the root stack
+    return f"{registration.type}::{registration.name}"
+
+
+def summary(rendering: Rendering, out: Optional[Path] = None) -> str:
+    counts = Counter(r.type for r in rendering.registrations if r.custom)
+    lines = [
+        f"stack settings: database provider {rendering.settings.database.provider}, "
+        f"namespace {rendering.settings.namespace}",
+        f"url: {rendering.outputs.get('url')}",
+        "resources:",
+        *(f"  {count:3d}  {token}" for token, count in sorted(counts.items())),
+    ]
+    protected = [r.name for r in rendering.registrations if r.protect]
+    if protected:
+        lines.append("protected: " + ", ".join(sorted(protected)))
+    if out is not None:
+        lines.append(f"written to {out}/")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "NAMESPACE",
+    "Rendering",
+    "load_stack_file",
+    "run_stack",
+    "run_stack_file",
+    "summary",
+    "validate_manifests",
+    "write",
+]

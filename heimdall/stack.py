@@ -1,0 +1,110 @@
+"""`Heimdall`: the whole deployment, composed from its parts.
+
+namespace -> secrets -> database (the chosen provider) -> config -> migration Job ->
+workload. Returns the stack outputs; `__main__.py` exports them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+from urllib.parse import quote
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from heimdall import kube
+from heimdall.config import HeimdallConfig
+from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+from heimdall.database.registry import build_database
+from heimdall.migration import MigrationJob
+from heimdall.secrets import HeimdallSecrets
+from heimdall.settings import Settings
+from heimdall.workload import HeimdallWorkload
+
+
+def connection_string(connection: DatabaseConnection) -> pulumi.Output[str]:
+    """`postgres://user:password@host:port/db`, every part URL-encoded; without the
+    password when it lives in a Secret the user manages."""
+    tls = {"disable": "", "require": "?sslmode=require", "verify": "?sslmode=verify-full"}
+    query = tls[connection.tls.mode]
+
+    def build(args: list[Any]) -> str:
+        host, port, password = args
+        user = quote(connection.username, safe="")
+        auth = f"{user}:{quote(password, safe='')}" if password is not None else user
+        return f"postgres://{auth}@{host}:{port}/{quote(connection.database, safe='')}{query}"
+
+    password = connection.password_value if connection.password_value is not None else None
+    return pulumi.Output.secret(
+        pulumi.Output.all(connection.host, connection.port, password).apply(build)
+    )
+
+
+class Heimdall(pulumi.ComponentResource):
+    outputs: dict[str, Any]
+
+    def __init__(
+        self, name: str, settings: Settings, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__("heimdall:index:Heimdall", name, None, opts)
+        protect_data = not settings.database.allow_destroy
+
+        namespace: pulumi.Input[str] = settings.namespace
+        if settings.create_namespace:
+            # Deleting a namespace deletes every volume in it: protect it like the data.
+            ns = k8s.core.v1.Namespace(
+                f"{name}-namespace",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=settings.namespace, labels=kube.labels("heimdall")
+                ),
+                opts=pulumi.ResourceOptions(parent=self, protect=protect_data),
+            )
+            namespace = ns.metadata.name
+
+        child = pulumi.ResourceOptions(parent=self)
+        secrets = HeimdallSecrets(f"{name}-secrets", settings.secrets, namespace, opts=child)
+        connection = build_database(
+            f"{name}-database",
+            DatabaseRequest(
+                settings=settings,
+                namespace=namespace,
+                password=secrets.database_password,
+                labels=kube.labels("postgres"),
+            ),
+            opts=child,
+        )
+        config = HeimdallConfig(f"{name}-config", settings, connection, namespace, opts=child)
+        migration = MigrationJob(
+            f"{name}-migration",
+            settings,
+            connection,
+            secrets,
+            config.config_map_name,
+            config.service_account_name,
+            namespace,
+            opts=child,
+        )
+        HeimdallWorkload(
+            f"{name}-app",
+            settings,
+            connection,
+            secrets,
+            config.config_map_name,
+            config.service_account_name,
+            namespace,
+            after=[migration.job],
+            opts=child,
+        )
+
+        self.outputs = {
+            "url": settings.url,
+            "namespace": namespace,
+            "databaseProvider": connection.provider,
+            "databaseHost": connection.host,
+            "adminEmail": settings.admin.email,
+            "adminPassword": pulumi.Output.secret(secrets.admin_password_value)
+            if secrets.admin_password_value is not None
+            else None,
+            "connectionString": connection_string(connection),
+        }
+        self.register_outputs(self.outputs)

@@ -1,0 +1,168 @@
+"""`HeimdallWorkload`: the Heimdall server, its Service and the optional Ingress.
+
+The StatefulSet runs `yarn backend start` only (migrations are the Job's work) after the
+database client's init containers, reads DATABASE_PASSWORD, JWT_SECRET and API_KEY_SECRET
+from Secrets by reference, and is probed on `probes.path` (`/server` by default: a real,
+cheap route; Heimdall has no health endpoint, and unknown paths return the SPA with 200).
+It depends on the migration Job, so nothing serves before the schema is current.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from heimdall import kube
+from heimdall.database.contract import DatabaseConnection
+from heimdall.secrets import HeimdallSecrets
+from heimdall.settings import ProbeTiming, Settings
+
+core = k8s.core.v1
+COMPONENT = "heimdall"
+HTTP_PORT = 3000
+SERVICE_NAME = "heimdall"
+
+
+class HeimdallWorkload(pulumi.ComponentResource):
+    stateful_set: k8s.apps.v1.StatefulSet
+    service: k8s.core.v1.Service
+    ingress: Optional[k8s.networking.v1.Ingress]
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        connection: DatabaseConnection,
+        secrets: HeimdallSecrets,
+        config_map_name: pulumi.Input[str],
+        service_account_name: pulumi.Input[str],
+        namespace: pulumi.Input[str],
+        after: Sequence[pulumi.Resource],
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__("heimdall:app:HeimdallWorkload", name, None, opts)
+        client = kube.database_client(connection, settings, env_from_config_map=config_map_name)
+        probes = settings.probes
+
+        def http_probe(timing: ProbeTiming) -> core.ProbeArgs:
+            return core.ProbeArgs(
+                http_get=core.HTTPGetActionArgs(path=probes.path, port="http"),
+                initial_delay_seconds=timing.initial_delay_seconds or None,
+                period_seconds=timing.period_seconds,
+                timeout_seconds=timing.timeout_seconds,
+                failure_threshold=timing.failure_threshold,
+            )
+
+        selector = kube.selector_labels(COMPONENT)
+        self.service = core.Service(
+            f"{name}-service",
+            metadata=kube.metadata(namespace, COMPONENT, SERVICE_NAME),
+            spec=core.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=selector,
+                ports=[core.ServicePortArgs(name="http", port=HTTP_PORT, target_port="http")],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.stateful_set = k8s.apps.v1.StatefulSet(
+            f"{name}-statefulset",
+            metadata=kube.metadata(namespace, COMPONENT, "heimdall"),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                replicas=settings.replicas,
+                # A plain name: depending on the Service's output would make the StatefulSet
+                # wait for the Service's endpoints, which only its own pods provide.
+                service_name=SERVICE_NAME,
+                pod_management_policy="Parallel",
+                update_strategy=k8s.apps.v1.StatefulSetUpdateStrategyArgs(type="RollingUpdate"),
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                template=core.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
+                    spec=core.PodSpecArgs(
+                        service_account_name=service_account_name,
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(kube.HEIMDALL_UID),
+                        image_pull_secrets=kube.image_pull_secrets(settings),
+                        init_containers=client.init_containers,
+                        containers=[
+                            core.ContainerArgs(
+                                name="heimdall",
+                                image=settings.image.reference,
+                                image_pull_policy=settings.image.pull_policy,
+                                working_dir="/app",
+                                command=settings.start_command,
+                                ports=[
+                                    core.ContainerPortArgs(
+                                        name="http", container_port=HTTP_PORT
+                                    )
+                                ],
+                                env_from=kube.env_from(config_map_name),
+                                env=[
+                                    *client.env,
+                                    kube.secret_env("JWT_SECRET", secrets.jwt_secret),
+                                    kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
+                                ],
+                                startup_probe=http_probe(probes.startup),
+                                readiness_probe=http_probe(probes.readiness),
+                                liveness_probe=http_probe(probes.liveness),
+                                resources=kube.resource_requirements(settings.resources),
+                                security_context=kube.container_security_context(
+                                    kube.HEIMDALL_UID
+                                ),
+                                volume_mounts=[
+                                    *client.volume_mounts,
+                                    core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                                ],
+                            )
+                        ],
+                        volumes=[*client.volumes, kube.tmp_volume()],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+        )
+
+        self.ingress = None
+        ingress = settings.ingress
+        if ingress.enabled and ingress.host:
+            self.ingress = k8s.networking.v1.Ingress(
+                f"{name}-ingress",
+                metadata=kube.metadata(
+                    namespace, COMPONENT, "heimdall", annotations=ingress.annotations
+                ),
+                spec=k8s.networking.v1.IngressSpecArgs(
+                    ingress_class_name=ingress.class_name,
+                    tls=[
+                        k8s.networking.v1.IngressTLSArgs(
+                            hosts=[ingress.host], secret_name=ingress.tls_secret_name
+                        )
+                    ]
+                    if ingress.tls_secret_name
+                    else None,
+                    rules=[
+                        k8s.networking.v1.IngressRuleArgs(
+                            host=ingress.host,
+                            http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                                paths=[
+                                    k8s.networking.v1.HTTPIngressPathArgs(
+                                        path="/",
+                                        path_type="Prefix",
+                                        backend=k8s.networking.v1.IngressBackendArgs(
+                                            service=k8s.networking.v1.IngressServiceBackendArgs(
+                                                name=SERVICE_NAME,
+                                                port=k8s.networking.v1.ServiceBackendPortArgs(
+                                                    name="http"
+                                                ),
+                                            )
+                                        ),
+                                    )
+                                ]
+                            ),
+                        )
+                    ],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({"serviceName": self.service.metadata.name})

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pulumi
 from pulumi.runtime.mocks import MockMonitor

@@ -63,23 +63,24 @@ class HeimdallSecrets(pulumi.ComponentResource):
             self.register_outputs({})
             return
 
-        def generated(suffix: str, **kwargs: int | bool) -> pulumi.Output[str]:
-            password = random.RandomPassword(f"{name}-{suffix}", opts=child, **kwargs)  # type: ignore[arg-type]
+        def generated(suffix: str, args: random.RandomPasswordArgs) -> pulumi.Output[str]:
+            password = random.RandomPassword(f"{name}-{suffix}", args, opts=child)
             return pulumi.Output.secret(password.result)
 
-        jwt = _supplied(settings.jwt_secret) or generated("jwt-secret", length=64, special=False)
-        api_key = _supplied(settings.api_key_secret) or generated(
-            "api-key-secret", length=64, special=False
-        )
+        token = random.RandomPasswordArgs(length=64, special=False)
+        jwt = _supplied(settings.jwt_secret) or generated("jwt-secret", token)
+        api_key = _supplied(settings.api_key_secret) or generated("api-key-secret", token)
         # Heimdall's password policy: 15+ characters with upper, lower, digit and symbol.
         admin = _supplied(settings.admin_password) or generated(
             "admin-password",
-            length=24,
-            min_upper=2,
-            min_lower=2,
-            min_numeric=2,
-            min_special=2,
-            override_special="!#%*+-=?@^_",
+            random.RandomPasswordArgs(
+                length=24,
+                min_upper=2,
+                min_lower=2,
+                min_numeric=2,
+                min_special=2,
+                override_special="!#%*+-=?@^_",
+            ),
         )
         # Auto-named: a changed value becomes a new Secret, and so a rollout of the pods.
         secret = k8s.core.v1.Secret(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Literal, Mapping, Optional
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
     AfterValidator,
@@ -184,7 +185,7 @@ class Persistence(Model):
     storage_class: str = ""  # empty: the cluster's default StorageClass
 
     @model_validator(mode="after")
-    def _storage_class_name(self) -> "Persistence":
+    def _storage_class_name(self) -> Persistence:
         if self.storage_class:
             _dns_subdomain(self.storage_class)
         return self
@@ -203,7 +204,7 @@ class ExternalDatabase(Model):
     password: Optional[SecretStr] = None
 
     @model_validator(mode="after")
-    def _one_password_source(self) -> "ExternalDatabase":
+    def _one_password_source(self) -> ExternalDatabase:
         if self.existing_secret and self.password is not None:
             raise ValueError(
                 "set either existingSecret or password (a Pulumi secret), not both"
@@ -230,7 +231,7 @@ class Database(Model):
     external: Optional[ExternalDatabase] = None
 
     @model_validator(mode="after")
-    def _provider_and_section(self) -> "Database":
+    def _provider_and_section(self) -> Database:
         from heimdall.database.registry import PROVIDERS
 
         if self.provider not in PROVIDERS:
@@ -270,7 +271,7 @@ class Secrets(Model):
     database_password: Optional[SecretStr] = None
 
     @model_validator(mode="after")
-    def _one_approach(self) -> "Secrets":
+    def _one_approach(self) -> Secrets:
         supplied = [
             name
             for name in ("jwt_secret", "api_key_secret", "admin_password", "database_password")
@@ -329,7 +330,7 @@ class Ingress(Model):
     annotations: dict[str, str] = {}
 
     @model_validator(mode="after")
-    def _host_when_enabled(self) -> "Ingress":
+    def _host_when_enabled(self) -> Ingress:
         if self.enabled and not self.host:
             raise ValueError("enabled ingress needs a host")
         if self.host and self.host.startswith("*."):
@@ -357,7 +358,7 @@ class Settings(Model):
     ingress: Ingress = Ingress()
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "Settings":
+    def _cross_checks(self) -> Settings:
         leaked = sorted(SECRET_ENV_NAMES & set(self.env))
         if leaked:
             raise ValueError(

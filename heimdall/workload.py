@@ -9,7 +9,8 @@ It depends on the migration Job, so nothing serves before the schema is current.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s

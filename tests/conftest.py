@@ -10,8 +10,9 @@ Each call sets fresh mocks and config, so tests never share Pulumi state.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pytest
 

@@ -42,8 +42,10 @@ class ExternalDatabase(pulumi.ComponentResource):
         else:
             if external.password is not None:
                 password_value = pulumi.Output.secret(external.password.get_secret_value())
-            else:
+            elif request.password.value is not None:
                 password_value = request.password.value
+            else:  # the settings model refuses this; say so if it ever gets here
+                raise ValueError("database.external needs a password source")
             secret = k8s.core.v1.Secret(
                 f"{name}-credentials",
                 metadata=kube.metadata(

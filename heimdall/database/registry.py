@@ -30,8 +30,8 @@ PROVIDERS: dict[str, ProviderEntry] = {
 
 
 def build_database(
-    name: str, request: "DatabaseRequest", opts: Optional[pulumi.ResourceOptions] = None
-) -> "DatabaseConnection":
+    name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
+) -> DatabaseConnection:
     """Declare the chosen provider's resources and return its connection."""
     entry = PROVIDERS[request.settings.database.provider]
     module_name, class_name = entry.component.split(":")

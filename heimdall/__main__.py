@@ -1,4 +1,7 @@
-"""Command line: `python -m heimdall render STACK [--out DIR] [--show-secrets]`.
+"""Command line.
+
+- `python -m heimdall render STACK [--out DIR] [--show-secrets]`: the offline render.
+- `python -m heimdall reference`: the configuration reference, from the settings model.
 
 Exit status: 0 rendered and valid; 1 the manifests fail schema validation; 2 the stack's
 settings (or stack file) are invalid, with one line saying why.
@@ -63,7 +66,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         help="Kubernetes version to validate against (repeatable; default 1.30.0 and 1.34.0)",
     )
     render_cmd.add_argument("--no-validate", action="store_true", help="skip schema validation")
+    commands.add_parser("reference", help="print the configuration reference (Markdown)")
     args = parser.parse_args(argv)
+    if args.command == "reference":
+        from heimdall.reference import reference
+
+        print(reference())
+        return 0
     if args.command == "render":
         from heimdall.render import KUBERNETES_VERSIONS
 

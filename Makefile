@@ -1,0 +1,54 @@
+# heimdall-pulumi: `make test` is what CI runs; `make render STACK=dev` renders offline.
+PYTHON ?= python3
+VENV ?= .venv
+CHECKOV_VENV ?= .venv-checkov
+PY := $(VENV)/bin/python
+STACK ?= dev
+
+.PHONY: help venv checkov-venv test unit lint typecheck render render-all reference clean
+
+help:
+	@echo "make test            lint, type-check and the whole test suite (what CI runs)"
+	@echo "make render STACK=dev  render Pulumi.STACK.yaml offline into build/STACK"
+	@echo "make render-all      render every stack file in the repository"
+	@echo "make reference       rewrite README's configuration reference from the model"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# checkov pins packaging<24 and pulls protobuf back, which breaks Pulumi: its own venv.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+checkov-venv: $(CHECKOV_VENV)/.installed
+
+lint: venv
+	$(VENV)/bin/ruff check heimdall tests __main__.py
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+unit: venv checkov-venv
+	CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q
+
+test: lint typecheck unit
+
+render: venv
+	$(PY) -m heimdall render $(STACK)
+
+render-all: venv
+	@set -e; for f in Pulumi.*.yaml examples/stacks/Pulumi.*.yaml; do \
+	  [ -f "$$f" ] || continue; echo "== $$f"; $(PY) -m heimdall render "$$f" --out "build/$$(basename $$f .yaml | sed 's/^Pulumi\.//')"; done
+
+reference: venv
+	$(PY) -c "import pathlib, heimdall.reference as r; p = pathlib.Path('README.md'); t = p.read_text(); p.write_text(t.replace(r.readme_block(t), r.reference()))"
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -5,7 +5,7 @@ CHECKOV_VENV ?= .venv-checkov
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: help venv checkov-venv test unit lint typecheck render render-all reference clean
+.PHONY: help venv checkov-venv system-deps test unit lint typecheck render render-all reference clean
 
 help:
 	@echo "make test            lint, type-check and the whole test suite (what CI runs)"
@@ -35,7 +35,15 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
-unit: venv checkov-venv
+# The real-PostgreSQL tests need the server binaries; Debian's package provides them.
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing PostgreSQL (Debian package postgresql)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; fi; \
+	fi
+
+unit: venv checkov-venv system-deps
 	CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q
 
 test: lint typecheck unit

@@ -83,6 +83,8 @@ def load_stack_file(stack: str) -> StackFile:
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
     for key, value in raw.items():
+        if value is None:  # `key:` with no value: unset
+            continue
         full_key = key if ":" in key else f"{PROJECT}:{key}"
         plain, secret = _replace_secure(value)
         config[full_key] = config_value(plain)
@@ -179,15 +181,18 @@ def run_stack(
     """
     from heimdall.program import deploy
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    mocks = HeimdallMocks(preview=preview)
-    monitor = RecordingMonitor(mocks)
-    runtime_settings.ROOT.set(None)  # a fresh root Stack per run
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
     try:
+        # Settings first: a bad value must stop everything before Pulumi starts.
         settings = load_settings()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        mocks = HeimdallMocks(preview=preview)
+        monitor = RecordingMonitor(mocks)
+        runtime_settings.ROOT.set(None)  # a fresh root Stack per run
+        pulumi.runtime.set_mocks(
+            mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
+        )
         outputs = deploy(settings)
         loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
         resolved, secret = loop.run_until_complete(_resolve(outputs))

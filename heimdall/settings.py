@@ -494,10 +494,12 @@ def _first_error_line(error: ValidationError) -> str:
     key = f"{NAMESPACE}:{loc}" if loc else NAMESPACE
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "unknown key"
-        line = f"{key}: {message}; see the configuration reference in README.md"
+        line = f"{key}: unknown key; see the configuration reference in README.md"
     elif first["type"] == "missing":
         line = f"{key}: required but not set"
+    elif isinstance(first.get("input"), dict):
+        # A rule over a whole section: name the section, never echo its values.
+        line = f"{key}: {message}"
     else:
         line = f"{key} = {_describe(first.get('input'), loc)}: {message}"
     if len(errors) > 1:

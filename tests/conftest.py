@@ -39,7 +39,9 @@ def stack_config(
 ) -> tuple[dict[str, str], list[str]]:
     """(config, secret keys) as Pulumi holds them for these settings."""
     merged = _merge(values or {}, secrets or {})
-    config = {f"heimdall:{key}": config_value(value) for key, value in merged.items()}
+    config = {
+        f"heimdall:{key}": config_value(value) for key, value in merged.items() if value is not None
+    }
     return config, [f"heimdall:{key}" for key in (secrets or {})]
 
 

@@ -1,0 +1,118 @@
+"""EmbeddedPostgres: the official image in a StatefulSet that keeps its data."""
+
+from __future__ import annotations
+
+from heimdall.database.embedded import data_layout
+from tests.conftest import containers, env_of
+
+
+def test_statefulset_runs_the_official_image_as_postgres_with_pgdata_below_the_mount(build) -> None:
+    rendering = build()
+    sts = rendering.manifest("StatefulSet", "heimdall-postgres")
+    pod = sts["spec"]["template"]["spec"]
+    postgres = containers(pod, "postgres")
+    assert postgres["image"] == "postgres:17"
+    assert pod["securityContext"]["runAsUser"] == 999
+    assert pod["securityContext"]["fsGroup"] == 999
+    assert postgres["securityContext"]["allowPrivilegeEscalation"] is False
+    env = env_of(postgres)
+    assert env["PGDATA"] == "/var/lib/postgresql/data/pgdata"
+    assert env["POSTGRES_USER"] == "postgres"
+    assert env["POSTGRES_DB"] == "heimdall"
+    assert env["POSTGRES_PASSWORD"] == {"secret": ("heimdall-postgres-credentials", "password")}
+    mounts = {m["name"]: m["mountPath"] for m in postgres["volumeMounts"]}
+    assert mounts["data"] == "/var/lib/postgresql/data"
+    assert mounts["run"] == "/var/run/postgresql"
+
+
+def test_data_volume_per_persistence_settings_and_kept_when_the_statefulset_goes(build) -> None:
+    rendering = build(
+        {"database": {"embedded": {"persistence": {"size": "25Gi", "storageClass": "gp3"}}}}
+    )
+    spec = rendering.manifest("StatefulSet", "heimdall-postgres")["spec"]
+    (claim,) = spec["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "data"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "25Gi"
+    assert claim["spec"]["storageClassName"] == "gp3"
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Retain",
+        "whenScaled": "Retain",
+    }
+
+
+def test_empty_storage_class_means_cluster_default(build) -> None:
+    spec = build().manifest("StatefulSet", "heimdall-postgres")["spec"]
+    assert "storageClassName" not in spec["volumeClaimTemplates"][0]["spec"]
+    assert spec["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "10Gi"
+
+
+def test_persistence_disabled_uses_an_empty_dir(build) -> None:
+    rendering = build({"database": {"embedded": {"persistence": {"enabled": False}}}})
+    spec = rendering.manifest("StatefulSet", "heimdall-postgres")["spec"]
+    assert "volumeClaimTemplates" not in spec
+    volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
+    assert "emptyDir" in volumes["data"]
+
+
+def test_postgres_18_mounts_the_parent_directory_and_keeps_the_image_pgdata() -> None:
+    assert data_layout("18") == ("/var/lib/postgresql", None)
+    assert data_layout("18.1-bookworm") == ("/var/lib/postgresql", None)
+    assert data_layout("17.6") == ("/var/lib/postgresql/data", "/var/lib/postgresql/data/pgdata")
+    assert data_layout("16-alpine")[1] == "/var/lib/postgresql/data/pgdata"
+
+
+def test_pg_isready_probes_and_chart_resources(build) -> None:
+    sts = build().manifest("StatefulSet", "heimdall-postgres")
+    postgres = containers(sts["spec"]["template"]["spec"], "postgres")
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        command = postgres[probe]["exec"]["command"]
+        assert command[0] == "pg_isready"
+        assert command[command.index("-U") + 1] == "postgres"
+        assert command[command.index("-d") + 1] == "heimdall"
+    assert postgres["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "200m", "memory": "256Mi"},
+    }
+
+
+def test_services_and_host(build) -> None:
+    rendering = build({"namespace": "scans", "database": {"port": 6543}})
+    service = rendering.manifest("Service", "heimdall-postgres")
+    assert service["spec"]["ports"][0]["port"] == 6543
+    assert service["spec"]["ports"][0]["targetPort"] == "postgres"
+    headless = rendering.manifest("Service", "heimdall-postgres-headless")
+    assert headless["spec"]["clusterIP"] == "None"
+    sts = rendering.manifest("StatefulSet", "heimdall-postgres")
+    assert sts["spec"]["serviceName"] == "heimdall-postgres-headless"
+    assert service["spec"]["selector"] == sts["spec"]["selector"]["matchLabels"]
+    assert rendering.outputs["databaseHost"] == "heimdall-postgres.scans.svc"
+
+
+def test_generated_password_lives_in_a_secret_and_is_stable(build) -> None:
+    rendering = build()
+    passwords = [r for r in rendering.resources("random:") if r.name.endswith("database-password")]
+    assert len(passwords) == 1
+    # Stable across updates: RandomPassword keeps its value in state as long as its
+    # logical name and inputs stay; no keepers that would rotate it.
+    assert passwords[0].name == "heimdall-database-password"
+    assert "keepers" not in passwords[0].inputs
+    assert passwords[0].inputs["length"] == 32
+    value = passwords[0].state["result"]
+    secret = rendering.manifest("Secret", "heimdall-postgres-credentials")
+    assert secret["stringData"] == {"password": value}
+    assert f":{value}@" in rendering.outputs["connectionString"]
+    masked = [m for m in rendering.manifests(show_secrets=False) if m["kind"] == "Secret"]
+    assert all(v == "********" for m in masked for v in m["stringData"].values())
+
+
+def test_supplied_database_password_is_used_instead_of_generating(build) -> None:
+    rendering = build(secrets={"secrets": {"databasePassword": "Supplied-Db-Pass-0123456789"}})
+    assert not [r for r in rendering.resources("random:") if "database-password" in r.name]
+    assert ":Supplied-Db-Pass-0123456789@" in rendering.outputs["connectionString"]
+
+
+def test_statefulset_and_namespace_are_protected_unless_allow_destroy(build) -> None:
+    protected = {r.name for r in build().registrations if r.protect}
+    assert {"heimdall-database-statefulset", "heimdall-namespace"} <= protected
+    relaxed = build({"database": {"allowDestroy": True}})
+    assert not [r.name for r in relaxed.registrations if r.protect]

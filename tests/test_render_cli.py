@@ -1,0 +1,112 @@
+"""`python -m heimdall render`: files, summary, schema validation, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from heimdall import render
+from heimdall.__main__ import main
+from tests.conftest import REPO
+
+
+def test_render_dev_writes_applyable_manifests_and_resources_json(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "dev"
+    assert main(["render", str(REPO / "Pulumi.dev.yaml"), "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "database provider embedded" in stdout
+    assert "url: http://heimdall.heimdall-dev.svc.cluster.local:3000" in stdout
+    assert "schema validation:" in stdout
+    documents = [yaml.safe_load(p.read_text()) for p in sorted(out.glob("*.yaml"))]
+    kinds = sorted(d["kind"] for d in documents)
+    assert kinds.count("StatefulSet") == 2 and "Job" in kinds and "ConfigMap" in kinds
+    assert all(d["metadata"]["name"] and d["apiVersion"] for d in documents)
+    resources = json.loads((out / "resources.json").read_text())
+    assert {"type", "name", "parent", "inputs"} <= set(resources[0])
+    by_name = {r["name"]: r for r in resources}
+    assert by_name["heimdall-app-statefulset"]["parent"] == (
+        "heimdall:app:HeimdallWorkload::heimdall-app"
+    )
+    assert by_name["heimdall"]["type"] == "heimdall:index:Heimdall"
+
+
+def test_a_bad_stack_file_exits_2_with_one_line(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  heimdall:database:\n    provider: mysql\n")
+    assert main(["render", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert err.startswith("error: heimdall:database")
+    assert "mysql" in err and "embedded, external" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_stack_file_exits_2(tmp_path: Path, capsys) -> None:
+    assert main(["render", str(tmp_path / "Pulumi.nope.yaml")]) == 2
+    assert "cannot read stack file" in capsys.readouterr().err
+
+
+def test_schema_violations_fail_the_render(tmp_path: Path, monkeypatch, capsys) -> None:
+    original = render.Rendering.manifests
+
+    def broken(self, show_secrets: bool = True):
+        objects = original(self, show_secrets)
+        objects[0]["spec"] = {"replicas": "two"}
+        return objects
+
+    monkeypatch.setattr(render.Rendering, "manifests", broken)
+    assert main(["render", str(REPO / "Pulumi.dev.yaml"), "--out", str(tmp_path)]) == 1
+    assert "schema validation failed" in capsys.readouterr().err
+
+
+def test_validate_manifests_reports_unknown_fields_strictly() -> None:
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x"},
+        "data": {"A": "b"},
+        "dataa": {},
+    }
+    errors = render.validate_manifests([config_map])
+    assert len(errors) == 2  # both Kubernetes versions
+    assert "dataa" in errors[0]
+
+
+def test_stack_names_resolve_to_stack_files(tmp_path: Path) -> None:
+    assert render.resolve_stack_file("dev") == Path("Pulumi.dev.yaml")
+    assert render.resolve_stack_file(str(tmp_path / "x.yaml")) == tmp_path / "x.yaml"
+
+
+def test_encrypted_values_become_secret_placeholders(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.enc.yaml"
+    stack.write_text(
+        "config:\n"
+        "  heimdall:secrets:\n"
+        "    jwtSecret:\n"
+        "      secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBB\n"
+        "  aws:region: us-east-1\n"
+        "  namespace: plain-key\n"
+    )
+    loaded = render.load_stack_file(str(stack))
+    assert loaded.secret_keys == {"heimdall:secrets"}
+    assert json.loads(loaded.config["heimdall:secrets"])["jwtSecret"] == render.SECRET_PLACEHOLDER
+    assert loaded.config["heimdall:namespace"] == "plain-key"
+    assert loaded.config["aws:region"] == "us-east-1"
+    rendering = render.run_stack(loaded.config, loaded.name, loaded.secret_keys)
+    assert rendering.settings.secrets.jwt_secret is not None
+
+
+def test_module_entry_point_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "heimdall", "render", "prod", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "https://heimdall.example.com" in result.stdout

@@ -501,7 +501,7 @@ class CloudSqlDatabase(Model):
     )
     tier: str = Field(
         default="db-custom-1-3840",
-        pattern=r"^db-[a-z0-9-]+$",
+        pattern=r"^db-[a-zA-Z0-9-]+$",
         description="Machine tier, such as db-custom-1-3840 or db-perf-optimized-N-2.",
     )
     availability_type: Literal["ZONAL", "REGIONAL"] = Field(

@@ -59,10 +59,91 @@ def _kubernetes(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     return {"metadata": metadata}
 
 
+# --- managed databases: what AWS, Google Cloud and Azure fill in -----------------------
+
+# Stands in for a Cloud SQL server CA (serverCaCerts[].cert): PEM-shaped, obviously fake.
+FAKE_CA_PEM = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "TU9DSyBDTE9VRCBTUUwgU0VSVkVSIENBIChub3QgYSByZWFsIGNlcnRpZmljYXRlKQ==\n"
+    "-----END CERTIFICATE-----\n"
+)
+
+
+def _auto_name(args: pulumi.runtime.MockResourceArgs, key: str = "name") -> str:
+    """The input `key`, or what the provider's auto-naming would make of the logical name."""
+    return str(args.inputs.get(key) or f"{args.name}-{stable_token(args.typ, args.name, length=7)}")
+
+
+def _config(key: str, default: str) -> str:
+    return pulumi.runtime.get_config(key) or default
+
+
+def _named(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    return {"name": _auto_name(args)}
+
+
+def _aws_rds_instance(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    identifier = _auto_name(args, "identifier")
+    region = _config("aws:region", "us-east-1")
+    address = f"{identifier}.c{stable_token('rds', args.name, length=12)}.{region}.rds.amazonaws.com"
+    port = int(args.inputs.get("port") or 5432)
+    return {
+        "identifier": identifier,
+        "address": address,
+        "port": port,
+        "endpoint": f"{address}:{port}",
+        "arn": f"arn:aws:rds:{region}:123456789012:db:{identifier}",
+    }
+
+
+def _gcp_sql_instance(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    name = _auto_name(args)
+    region = args.inputs.get("region") or _config("gcp:region", "us-central1")
+    project = _config("gcp:project", "example-project")
+    ip = ((args.inputs.get("settings") or {}).get("ipConfiguration")) or {}
+    uid = stable_token("cloudsql", args.name, length=12)
+    state: dict[str, Any] = {
+        "name": name,
+        "connectionName": f"{project}:{region}:{name}",
+        "dnsName": f"{uid}.{stable_token('dns', args.name, length=12)}.{region}.sql.goog.",
+        "serverCaCerts": [
+            {"cert": FAKE_CA_PEM, "commonName": "C=US,O=Google\\, Inc,CN=Mock Server CA", "sha1Fingerprint": uid}
+        ],
+        "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{name}",
+    }
+    if ip.get("privateNetwork"):
+        state["privateIpAddress"] = "10.20.0.3"
+    if ip.get("ipv4Enabled"):
+        state["publicIpAddress"] = "203.0.113.10"
+    return state
+
+
+def _azure_postgres_server(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    name = _auto_name(args, "serverName")
+    return {"name": name, "fullyQualifiedDomainName": f"{name}.postgres.database.azure.com"}
+
+
+def _azure_resource_group(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    return {"name": _auto_name(args, "resourceGroupName")}
+
+
+def _azure_private_zone(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    return {"name": _auto_name(args, "privateZoneName")}
+
+
 # Computed outputs by type token (or "package:" prefix). Providers add theirs here.
 COMPUTED: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "kubernetes:": _kubernetes,
+    "aws:rds/instance:Instance": _aws_rds_instance,
+    "aws:rds/subnetGroup:SubnetGroup": _named,
+    "aws:rds/parameterGroup:ParameterGroup": _named,
+    "aws:ec2/securityGroup:SecurityGroup": _named,
+    "gcp:sql/databaseInstance:DatabaseInstance": _gcp_sql_instance,
+    "gcp:dns/managedZone:ManagedZone": _named,
+    "azure-native:dbforpostgresql:Server": _azure_postgres_server,
+    "azure-native:resources:ResourceGroup": _azure_resource_group,
+    "azure-native:privatedns:PrivateZone": _azure_private_zone,
 }
 
 # Results of invokes by function token.

@@ -8,10 +8,12 @@ part of it) and never read `pulumi.Config` themselves.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Optional
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +27,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "heimdall"
+# The Pulumi project directory (where Pulumi.yaml is): relative file paths in settings,
+# such as database.tls.ca, are read from here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # --- reusable value types -----------------------------------------------------------------
 
@@ -230,11 +235,433 @@ class ExternalDatabase(Model):
         return self
 
 
-class DatabaseTlsSettings(Model):
-    """TLS from Heimdall and its Jobs to the database."""
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(
+            "must be a CIDR block such as 10.0.0.0/16 (with the host bits zero)"
+        ) from None
+    if network.prefixlen == 0:
+        raise ValueError("must not admit every address (0.0.0.0/0 or ::/0): name your networks")
+    return str(network)
 
-    mode: Literal["disable", "require", "verify"] = "disable"
-    """disable (plain TCP), require (encrypted, certificate not verified) or verify (encrypted and verified)."""
+
+def ip_range_bounds(value: str) -> tuple[str, str]:
+    """(first, last) IPv4 address of `a.b.c.d`, `a.b.c.d/n` or `a.b.c.d-e.f.g.h`."""
+    if "-" in value:
+        first_text, last_text = (part.strip() for part in value.split("-", 1))
+        first, last = ipaddress.IPv4Address(first_text), ipaddress.IPv4Address(last_text)
+    else:
+        network = ipaddress.IPv4Network(value, strict=True)
+        first, last = network.network_address, network.broadcast_address
+    return str(first), str(last)
+
+
+def _azure_ip_range(value: str) -> str:
+    try:
+        first, last = (ipaddress.IPv4Address(v) for v in ip_range_bounds(value))
+    except ValueError:
+        raise ValueError(
+            "must be an IPv4 address, CIDR block (203.0.113.0/24) or range "
+            "(203.0.113.10-203.0.113.20)"
+        ) from None
+    if first > last:
+        raise ValueError("the range's first address is after its last")
+    if int(first) == 0:
+        # 0.0.0.0-0.0.0.0 is Azure's "allow every Azure service" rule: any tenant's VM.
+        raise ValueError("must not start at 0.0.0.0 (every address, or every Azure tenant)")
+    return value
+
+
+def _aws_id(prefix: str) -> Any:
+    pattern = re.compile(rf"^{prefix}-[0-9a-f]{{8,17}}$")
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"must be an AWS id such as {prefix}-0123456789abcdef0")
+        return value
+
+    return AfterValidator(check)
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+AzureIpRange = Annotated[str, AfterValidator(_azure_ip_range)]
+AwsVpcId = Annotated[str, _aws_id("vpc")]
+AwsSubnetId = Annotated[str, _aws_id("subnet")]
+AwsSecurityGroupId = Annotated[str, _aws_id("sg")]
+Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]
+
+
+class ConfigMapRef(Model):
+    """A key of a ConfigMap, in the stack's namespace, that you manage."""
+
+    name: DnsSubdomain = Field(description="Name of the ConfigMap.")
+    key: str = Field(
+        default="ca.pem",
+        pattern=r"^[-._a-zA-Z0-9]+$",
+        description="Key of the ConfigMap that holds the PEM certificates.",
+    )
+
+
+def _ca_file(path: str) -> Path:
+    """A CA path from settings: absolute, or relative to the Pulumi project directory."""
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+
+class DatabaseTlsSettings(Model):
+    """TLS from Heimdall and its Jobs to the database (every provider)."""
+
+    mode: Literal["disable", "require", "verify"] = Field(
+        default="disable",
+        description=(
+            "disable: plain TCP; require: encrypted, the server certificate is not checked; "
+            "verify: encrypted and the certificate checked against `ca` (or Node's trust "
+            "store). Unset, it follows the provider: verify for aws-rds, gcp-cloudsql and "
+            "azure-postgres; disable for embedded, external, and gcp-cloudsql with the "
+            "Auth Proxy (the proxy encrypts and verifies)."
+        ),
+    )
+    ca: Optional[Union[ConfigMapRef, str]] = Field(
+        default=None,
+        description=(
+            "The CA certificates that sign the server's certificate, for mode verify: a PEM "
+            "file path in the repository (relative to Pulumi.yaml; put into a ConfigMap), "
+            "a ConfigMap you manage ({name, key}), or `auto` (gcp-cloudsql: the instance's "
+            "server CA; the default there). Required for aws-rds: use "
+            "certs/rds-global-bundle.pem."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _ca_file_exists(self) -> DatabaseTlsSettings:
+        if isinstance(self.ca, str) and self.ca != "auto":
+            path = _ca_file(self.ca)
+            if not path.is_file():
+                raise ValueError(f"ca file {self.ca!r} does not exist (paths are relative to Pulumi.yaml)")
+            if "-----BEGIN CERTIFICATE-----" not in path.read_text(errors="replace"):
+                raise ValueError(f"ca file {self.ca!r} holds no PEM certificate")
+        return self
+
+    def ca_pem(self) -> Optional[str]:
+        """The PEM text when `ca` is a file path; None otherwise."""
+        if isinstance(self.ca, str) and self.ca != "auto":
+            return _ca_file(self.ca).read_text()
+        return None
+
+
+class AwsRdsDatabase(Model):
+    """`database.awsRds`: an Amazon RDS for PostgreSQL instance in your VPC."""
+
+    vpc_id: AwsVpcId = Field(description="VPC of the instance and its security group (vpc-...).")
+    subnet_ids: list[AwsSubnetId] = Field(
+        description="Private subnets of the DB subnet group, in at least two Availability Zones."
+    )
+    allowed_security_group_ids: list[AwsSecurityGroupId] = Field(
+        default=[],
+        description="Security groups admitted to the database port (for example the EKS nodes' or pods').",
+    )
+    allowed_cidr_blocks: list[Cidr] = Field(
+        default=[],
+        description="CIDR blocks admitted to the database port (for example the pod network); never 0.0.0.0/0.",
+    )
+    identifier: Optional[Annotated[str, Field(max_length=63, pattern=r"^[a-z](-?[a-z0-9])*$")]] = Field(
+        default=None,
+        description="RDS instance identifier; default: the Pulumi name with a random suffix.",
+    )
+    engine_version: str = Field(
+        default="17",
+        pattern=r"^\d{2}(\.\d+)?$",
+        description="PostgreSQL version: a major version (minor upgrades are automatic) or major.minor.",
+    )
+    instance_class: str = Field(
+        default="db.t4g.micro",
+        pattern=r"^db\.[a-z0-9-]+\.[a-z0-9]+$",
+        description="Instance class, such as db.t4g.micro or db.m7g.large.",
+    )
+    allocated_storage: int = Field(default=20, ge=20, le=65536, description="Storage in GiB.")
+    max_allocated_storage: int = Field(
+        default=100,
+        ge=0,
+        le=65536,
+        description="Storage autoscaling ceiling in GiB; 0 turns autoscaling off.",
+    )
+    storage_type: Literal["gp3", "gp2", "io1", "io2"] = Field(
+        default="gp3", description="EBS storage type."
+    )
+    kms_key_id: Optional[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:kms:")]] = Field(
+        default=None,
+        description="ARN of the KMS key that encrypts the storage; default: the AWS-managed key. Storage is always encrypted.",
+    )
+    multi_az: bool = Field(default=False, description="A standby in a second Availability Zone.")
+    backup_retention_period: int = Field(
+        default=7, ge=1, le=35, description="Days of automated backups (point-in-time recovery); at least 1."
+    )
+    backup_window: Optional[Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]] = Field(
+        default=None, description="Daily backup window in UTC, such as 03:00-04:00; default: AWS chooses."
+    )
+    maintenance_window: Optional[
+        Annotated[str, Field(pattern=r"^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$")]
+    ] = Field(default=None, description="Weekly maintenance window in UTC, such as sun:04:30-sun:05:30.")
+    deletion_protection: bool = Field(
+        default=True, description="AWS refuses to delete the instance while this is true."
+    )
+    skip_final_snapshot: bool = Field(
+        default=False, description="Delete the instance without a final snapshot (never in production)."
+    )
+    performance_insights_enabled: bool = Field(
+        default=False, description="Turn on Performance Insights (7 days retention)."
+    )
+    ca_cert_identifier: Optional[str] = Field(
+        default=None,
+        description="Server certificate CA, such as rds-ca-rsa2048-g1; default: the AWS default. Keep it covered by tls.ca.",
+    )
+    parameters: dict[Annotated[str, Field(pattern=r"^[a-z_.]+$")], str] = Field(
+        default={},
+        description="Extra parameters of the instance's parameter group (rds.force_ssl is always 1).",
+    )
+    tags: Tags = Field(default={}, description="Tags on every AWS resource the provider creates.")
+
+    @model_validator(mode="after")
+    def _network(self) -> AwsRdsDatabase:
+        if len(set(self.subnet_ids)) < 2:
+            raise ValueError(
+                "subnetIds needs at least two subnets in different Availability Zones "
+                "(an RDS DB subnet group requires them)"
+            )
+        if not self.allowed_security_group_ids and not self.allowed_cidr_blocks:
+            raise ValueError(
+                "set allowedSecurityGroupIds or allowedCidrBlocks: without them no client "
+                "can reach the database"
+            )
+        if 0 < self.max_allocated_storage < self.allocated_storage:
+            raise ValueError("maxAllocatedStorage must be 0 (off) or at least allocatedStorage")
+        if "rds.force_ssl" in self.parameters:
+            raise ValueError("parameters must not set rds.force_ssl: TLS is always forced")
+        return self
+
+
+class CloudSqlAuthProxy(Model):
+    """The Cloud SQL Auth Proxy sidecar (`database.cloudSql.authProxy`)."""
+
+    image: Image = Field(
+        default=Image(repository="gcr.io/cloud-sql-connectors/cloud-sql-proxy", tag="2.15.2"),
+        description="Image of the Cloud SQL Auth Proxy v2.",
+    )
+    service_account: Optional[
+        Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]@[-a-z0-9.]+\.iam\.gserviceaccount\.com$")]
+    ] = Field(
+        default=None,
+        description=(
+            "Google service account (with roles/cloudsql.client) the Heimdall Kubernetes "
+            "service account impersonates through Workload Identity; set as the "
+            "iam.gke.io/gcp-service-account annotation. Leave unset when you grant the "
+            "role to the Kubernetes service account directly."
+        ),
+    )
+    resources: Resources = Field(
+        default=_resources("50m", "64Mi", "500m", "256Mi"),
+        description="Requests and limits of the proxy container.",
+    )
+
+
+class CloudSqlDatabase(Model):
+    """`database.cloudSql`: a Google Cloud SQL for PostgreSQL instance."""
+
+    network: Optional[
+        Annotated[str, Field(pattern=r"^(https://www\.googleapis\.com/compute/v1/)?projects/[^/]+/global/networks/[^/]+$")]
+    ] = Field(
+        default=None,
+        description=(
+            "VPC network of the instance's private IP (projects/P/global/networks/N), with "
+            "private services access configured; required unless the Auth Proxy uses "
+            "the public IP."
+        ),
+    )
+    allocated_ip_range: Optional[DnsLabel] = Field(
+        default=None, description="Name of the private services access range to take the IP from."
+    )
+    public_ip: bool = Field(default=False, description="Give the instance a public IP as well.")
+    authorized_networks: list[Cidr] = Field(
+        default=[],
+        description="CIDR blocks allowed to the public IP; required with publicIp unless the Auth Proxy is used.",
+    )
+    use_auth_proxy: bool = Field(
+        default=False,
+        description=(
+            "Connect through the Cloud SQL Auth Proxy, a native sidecar in every database "
+            "client pod (DATABASE_HOST=127.0.0.1); the proxy authorizes with IAM and "
+            "encrypts. Direct connections are then refused by the instance."
+        ),
+    )
+    auth_proxy: CloudSqlAuthProxy = Field(
+        default=CloudSqlAuthProxy(), description="The Auth Proxy sidecar, when useAuthProxy."
+    )
+    private_dns_zone: bool = Field(
+        default=True,
+        description=(
+            "With tls.mode verify: create a private Cloud DNS zone on `network` resolving "
+            "the instance's DNS name (the name its certificate carries) to its private IP. "
+            "Set false when you resolve that name yourself."
+        ),
+    )
+    instance_name: Optional[DnsLabel] = Field(
+        default=None,
+        description="Instance name; default: the Pulumi name with a random suffix (names cannot be reused for a week).",
+    )
+    region: Optional[str] = Field(default=None, description="Region; default: gcp:region.")
+    database_version: str = Field(
+        default="POSTGRES_17", pattern=r"^POSTGRES_\d{2}$", description="Cloud SQL database version."
+    )
+    edition: Literal["ENTERPRISE", "ENTERPRISE_PLUS"] = Field(
+        default="ENTERPRISE", description="Cloud SQL edition (ENTERPRISE_PLUS needs a db-perf-optimized tier)."
+    )
+    tier: str = Field(
+        default="db-custom-1-3840",
+        pattern=r"^db-[a-zA-Z0-9-]+$",
+        description="Machine tier, such as db-custom-1-3840 or db-perf-optimized-N-2.",
+    )
+    availability_type: Literal["ZONAL", "REGIONAL"] = Field(
+        default="ZONAL", description="REGIONAL adds a standby in a second zone."
+    )
+    disk_size_gb: int = Field(default=20, ge=10, le=65536, description="Disk size in GB.")
+    disk_autoresize: bool = Field(default=True, description="Grow the disk automatically.")
+    disk_autoresize_limit_gb: int = Field(
+        default=0, ge=0, description="Ceiling of automatic growth in GB; 0: no limit."
+    )
+    backup_start_time: Optional[Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]] = Field(
+        default=None, description="Daily backup start (HH:MM, UTC); default: Google chooses."
+    )
+    retained_backups: int = Field(default=7, ge=1, le=365, description="Number of daily backups kept.")
+    point_in_time_recovery: bool = Field(default=True, description="Keep the write-ahead log for point-in-time recovery.")
+    transaction_log_retention_days: int = Field(
+        default=7, ge=1, le=35, description="Days of write-ahead log kept for point-in-time recovery."
+    )
+    deletion_protection: bool = Field(
+        default=True,
+        description="Refuse deletion, both in Pulumi (deletion_protection) and in the Cloud SQL API.",
+    )
+    retain_backups_on_delete: bool = Field(
+        default=True, description="Keep the automated backups when the instance is deleted."
+    )
+    labels: dict[str, str] = Field(default={}, description="Labels on the instance.")
+
+    @model_validator(mode="after")
+    def _network(self) -> CloudSqlDatabase:
+        if self.network is None and not self.public_ip:
+            raise ValueError("the instance needs an address: set network (private IP) or publicIp")
+        if not self.use_auth_proxy and self.network is None:
+            raise ValueError(
+                "a direct connection needs the private IP: set network, or set useAuthProxy "
+                "to connect through the Cloud SQL Auth Proxy"
+            )
+        if self.public_ip and not self.authorized_networks and not self.use_auth_proxy:
+            raise ValueError(
+                "publicIp needs authorizedNetworks (or useAuthProxy, which authorizes with IAM)"
+            )
+        if self.authorized_networks and not self.public_ip:
+            raise ValueError("authorizedNetworks only apply with publicIp: true")
+        perf = self.tier.startswith("db-perf-optimized-")
+        if (self.edition == "ENTERPRISE_PLUS") != perf:
+            raise ValueError(
+                "ENTERPRISE_PLUS needs a db-perf-optimized-N-* tier, and such tiers need ENTERPRISE_PLUS"
+            )
+        return self
+
+
+class AzureSku(Model):
+    name: str = Field(
+        default="Standard_B1ms",
+        pattern=r"^Standard_[A-Za-z0-9_]+$",
+        description="Compute size, such as Standard_B1ms or Standard_D2ds_v5.",
+    )
+    tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = Field(
+        default="Burstable", description="Compute tier of the size."
+    )
+
+
+AZURE_STORAGE_SIZES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)
+AZURE_RESERVED_LOGINS = frozenset(
+    {"azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public"}
+)
+
+
+class AzurePostgresDatabase(Model):
+    """`database.azure`: an Azure Database for PostgreSQL Flexible Server."""
+
+    resource_group_name: Optional[Annotated[str, Field(pattern=r"^[-\w._()]{1,90}$")]] = Field(
+        default=None,
+        description="An existing resource group for the server; default: a new one (protected like the data).",
+    )
+    location: Optional[str] = Field(default=None, description="Azure region; default: azure-native:location.")
+    server_name: Optional[Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$")]] = Field(
+        default=None, description="Server name (global DNS label); default: the Pulumi name with a random suffix."
+    )
+    version: Literal["14", "15", "16", "17"] = Field(default="17", description="PostgreSQL major version.")
+    sku: AzureSku = Field(default=AzureSku(), description="Compute: name and tier.")
+    storage_size_gb: int = Field(default=32, description="Storage in GiB: 32, 64, 128, ... 32767.")
+    storage_auto_grow: bool = Field(default=True, description="Grow storage automatically when nearly full.")
+    high_availability: Literal["Disabled", "SameZone", "ZoneRedundant"] = Field(
+        default="Disabled", description="A standby server (not on the Burstable tier)."
+    )
+    backup_retention_days: int = Field(default=7, ge=7, le=35, description="Days of backups kept.")
+    geo_redundant_backup: bool = Field(
+        default=False, description="Copy backups to the paired region (fixed at creation)."
+    )
+    delegated_subnet_id: Optional[
+        Annotated[
+            str,
+            Field(
+                pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$"
+            ),
+        ]
+    ] = Field(
+        default=None,
+        description=(
+            "Private access: a subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers "
+            "(full resource ID); the server gets no public endpoint."
+        ),
+    )
+    private_dns_zone_id: Optional[
+        Annotated[
+            str,
+            Field(pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/privateDnsZones/[^/]+\.postgres\.database\.azure\.com$"),
+        ]
+    ] = Field(
+        default=None,
+        description="Private access: an existing private DNS zone (*.postgres.database.azure.com); default: one is created and linked to the subnet's VNet.",
+    )
+    public_access: bool = Field(
+        default=False, description="Public endpoint, open only to allowedIpRanges (instead of private access)."
+    )
+    allowed_ip_ranges: list[AzureIpRange] = Field(
+        default=[],
+        description="With publicAccess: addresses, CIDR blocks or first-last ranges admitted by firewall rules.",
+    )
+    tags: Tags = Field(default={}, description="Tags on every Azure resource the provider creates.")
+
+    @model_validator(mode="after")
+    def _network(self) -> AzurePostgresDatabase:
+        if self.storage_size_gb not in AZURE_STORAGE_SIZES:
+            sizes = ", ".join(str(s) for s in AZURE_STORAGE_SIZES)
+            raise ValueError(f"storageSizeGb must be one of {sizes}")
+        if self.public_access and self.delegated_subnet_id:
+            raise ValueError("choose private access (delegatedSubnetId) or publicAccess, not both")
+        if not self.public_access and not self.delegated_subnet_id:
+            raise ValueError(
+                "private access needs delegatedSubnetId (a subnet delegated to "
+                "Microsoft.DBforPostgreSQL/flexibleServers); or set publicAccess with allowedIpRanges"
+            )
+        if self.public_access and not self.allowed_ip_ranges:
+            raise ValueError("publicAccess needs allowedIpRanges: the server would take no client")
+        if self.allowed_ip_ranges and not self.public_access:
+            raise ValueError("allowedIpRanges only apply with publicAccess: true")
+        if self.private_dns_zone_id and not self.delegated_subnet_id:
+            raise ValueError("privateDnsZoneId only applies with delegatedSubnetId")
+        if self.high_availability != "Disabled" and self.sku.tier == "Burstable":
+            raise ValueError("highAvailability needs the GeneralPurpose or MemoryOptimized tier")
+        return self
 
 
 class Database(Model):
@@ -252,12 +679,27 @@ class Database(Model):
     """How long the wait-for-database init container waits before it fails with a clear message."""
     tls: DatabaseTlsSettings = DatabaseTlsSettings()
     """TLS between Heimdall (and its Jobs) and the database."""
-    allow_destroy: bool = False
-    """Allow Pulumi to delete the database and its volumes. False protects them: a change that would delete them fails at `pulumi up`."""
+    allow_destroy: bool = Field(
+        default=False,
+        description=(
+            "Let Pulumi delete the data: the embedded StatefulSet, the namespace, managed "
+            "instances and their databases are protected unless this is true."
+        ),
+    )
     embedded: Optional[EmbeddedDatabase] = None
     """Settings of the embedded PostgreSQL (provider embedded)."""
     external: Optional[ExternalDatabase] = None
     """Settings of an existing PostgreSQL server (provider external)."""
+    aws_rds: Optional[AwsRdsDatabase] = Field(
+        default=None, description="Settings of provider aws-rds (Amazon RDS for PostgreSQL)."
+    )
+    cloud_sql: Optional[CloudSqlDatabase] = Field(
+        default=None, description="Settings of provider gcp-cloudsql (Google Cloud SQL for PostgreSQL)."
+    )
+    azure: Optional[AzurePostgresDatabase] = Field(
+        default=None,
+        description="Settings of provider azure-postgres (Azure Database for PostgreSQL Flexible Server).",
+    )
 
     @model_validator(mode="after")
     def _provider_and_section(self) -> Database:
@@ -274,7 +716,73 @@ class Database(Model):
                 )
         if self.provider == "external" and self.external is None:
             raise ValueError("provider 'external' needs the external section with at least host")
+        entry = PROVIDERS[self.provider]
+        if entry.managed and getattr(self, entry.section) is None:
+            raise ValueError(
+                f"provider {self.provider!r} needs the {to_camel(entry.section)} section"
+            )
+        self._check_names()
+        # Filled in place: a validator's return value is ignored under Database(...).
+        if self.provider == "embedded" and self.embedded is None:
+            self._fill("embedded", EmbeddedDatabase())
+        self._fill("tls", self._client_tls(entry.managed))
         return self
+
+    def _fill(self, field: str, value: Any) -> None:
+        object.__setattr__(self, field, value)  # the model is frozen once validated
+        self.__pydantic_fields_set__.add(field)
+
+    def _check_names(self) -> None:
+        """Names the managed services refuse, refused here before anything is created."""
+        if self.provider == "aws-rds":
+            if not self.username[0].isalpha() or self.username == "rdsadmin":
+                raise ValueError(
+                    f"aws-rds: username {self.username!r} must start with a letter and not be rdsadmin"
+                )
+            if not self.name[0].isalpha():
+                raise ValueError(f"aws-rds: name {self.name!r} must start with a letter")
+        if self.provider == "azure-postgres" and (
+            self.username in AZURE_RESERVED_LOGINS or self.username.startswith("pg_")
+        ):
+            raise ValueError(
+                f"azure-postgres: username {self.username!r} is reserved; avoid "
+                + ", ".join(sorted(AZURE_RESERVED_LOGINS))
+                + " and names starting with pg_"
+            )
+
+    def _client_tls(self, managed: bool) -> DatabaseTlsSettings:
+        """`tls` with the provider's default mode when unset, checked against the provider."""
+        tls = self.tls
+        proxy = self.cloud_sql is not None and self.cloud_sql.use_auth_proxy
+        if "mode" not in tls.model_fields_set:
+            tls = tls.model_copy(update={"mode": "verify" if managed and not proxy else "disable"})
+        if self.provider == "gcp-cloudsql" and tls.mode == "verify" and tls.ca is None:
+            tls = tls.model_copy(update={"ca": "auto"})
+        if self.provider == "embedded" and tls.mode != "disable":
+            raise ValueError("the embedded PostgreSQL serves no TLS: tls.mode must be disable")
+        if proxy and tls.mode != "disable":
+            raise ValueError(
+                "with cloudSql.useAuthProxy Heimdall talks plain TCP to the proxy on 127.0.0.1 "
+                "and the proxy encrypts and verifies: leave tls.mode unset (disable)"
+            )
+        if managed and not proxy and tls.mode == "disable":
+            raise ValueError(
+                f"provider {self.provider!r} accepts TLS connections only: tls.mode disable "
+                "cannot connect; use verify (the default) or require"
+            )
+        if tls.ca is not None and tls.mode != "verify":
+            raise ValueError(f"tls.ca is only used with tls.mode verify (mode is {tls.mode})")
+        if tls.ca == "auto" and self.provider != "gcp-cloudsql":
+            raise ValueError(
+                "tls.ca auto is only for gcp-cloudsql; give a PEM file path or a ConfigMap {name, key}"
+            )
+        if self.provider == "aws-rds" and tls.mode == "verify" and tls.ca is None:
+            raise ValueError(
+                "aws-rds with tls.mode verify needs tls.ca: the RDS CA is not in Node's trust "
+                "store, so Heimdall would fail with 'self signed certificate in certificate "
+                "chain'; set tls.ca to certs/rds-global-bundle.pem"
+            )
+        return tls
 
 
 # --- Heimdall -----------------------------------------------------------------------------
@@ -434,6 +942,16 @@ class Settings(Model):
             raise ValueError(
                 f"env must not carry secrets ({', '.join(leaked)}): "
                 "use the secrets section or an existing Secret"
+            )
+        from heimdall.database.registry import PROVIDERS
+
+        if PROVIDERS[self.database.provider].managed and self.secrets.existing_secret:
+            raise ValueError(
+                f"database provider {self.database.provider!r} sets the database user's "
+                "password when it creates the instance, so it cannot take DATABASE_PASSWORD "
+                "from secrets.existingSecret; give the other secrets as Pulumi secrets "
+                "(secrets.jwtSecret, ...) and let the provider generate the password, or set "
+                "secrets.databasePassword"
             )
         external = self.database.external
         if (

@@ -41,7 +41,7 @@ def test_a_bad_stack_file_exits_2_with_one_line(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert err.startswith("error: heimdall:database")
-    assert "mysql" in err and "embedded, external" in err
+    assert "mysql" in err and "embedded, external, gcp-cloudsql" in err
     assert not (tmp_path / "out").exists()
 
 

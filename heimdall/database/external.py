@@ -1,6 +1,7 @@
 """`ExternalDatabase`: a PostgreSQL server that already exists.
 
-Creates nothing but, when the password is given as a Pulumi secret, the Secret holding it.
+Creates nothing but, when the password is given as a Pulumi secret, the Secret holding it,
+and, when `database.tls.ca` is a PEM file in the repository, a ConfigMap holding the CA.
 The connection comes from settings alone: `database.external.host`, the shared
 `database.name/username/port`, and the password from `database.external.existingSecret`
 (key `existingSecretPasswordKey`), `database.external.password`, or the secrets section.
@@ -14,12 +15,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
-from heimdall.database.contract import (
-    DatabaseConnection,
-    DatabaseRequest,
-    DatabaseTls,
-    SecretKeyRef,
-)
+from heimdall.database.contract import DatabaseConnection, DatabaseRequest, SecretKeyRef
+from heimdall.database.tls import client_tls
 
 
 class ExternalDatabase(pulumi.ComponentResource):
@@ -65,6 +62,6 @@ class ExternalDatabase(pulumi.ComponentResource):
             username=database.username,
             password=password,
             password_value=password_value,
-            tls=DatabaseTls(mode=database.tls.mode),
+            tls=client_tls(name, request, self),
         )
         self.register_outputs({"host": external.host})

@@ -21,11 +21,21 @@ if TYPE_CHECKING:
 class ProviderEntry:
     section: str  # the settings field under `database` that configures it
     component: str  # "module:Class" of a ComponentResource with a `.connection`
+    # A managed cloud database: the section is required, the server accepts TLS only
+    # (tls.mode defaults to verify), and the provider sets the user's password itself.
+    managed: bool = False
 
 
 PROVIDERS: dict[str, ProviderEntry] = {
     "embedded": ProviderEntry("embedded", "heimdall.database.embedded:EmbeddedPostgres"),
     "external": ProviderEntry("external", "heimdall.database.external:ExternalDatabase"),
+    "aws-rds": ProviderEntry("aws_rds", "heimdall.database.aws_rds:AwsRdsPostgres", managed=True),
+    "gcp-cloudsql": ProviderEntry(
+        "cloud_sql", "heimdall.database.gcp_cloudsql:CloudSqlPostgres", managed=True
+    ),
+    "azure-postgres": ProviderEntry(
+        "azure", "heimdall.database.azure_postgres:AzurePostgres", managed=True
+    ),
 }
 
 

@@ -1,0 +1,190 @@
+"""`AzurePostgres`: Azure Database for PostgreSQL Flexible Server (provider `azure-postgres`).
+
+Creates:
+- the database password (pulumi-random unless `secrets.databasePassword` is given) and the
+  Kubernetes Secret clients read it from;
+- a resource group, unless `azure.resourceGroupName` names an existing one (a created
+  group is protected like the data: deleting it deletes the server);
+- with private access (the default): the server in `azure.delegatedSubnetId` with no
+  public endpoint, and, unless `azure.privateDnsZoneId` is given, a private DNS zone
+  `*.private.postgres.database.azure.com` linked to the subnet's virtual network;
+  with `azure.publicAccess`: a public endpoint and one firewall rule per
+  `allowedIpRanges` entry (the settings refuse 0.0.0.0/0 and Azure's "any Azure
+  service" rule);
+- the server: `version` (17), `sku`, storage with auto-grow, `highAvailability`, backups
+  kept `backupRetentionDays` (optionally geo-redundant), password authentication for the
+  administrator Heimdall connects as (`database.username`);
+- the `require_secure_transport=on` server parameter (kept on Azure when Pulumi forgets
+  it: a server parameter cannot be deleted, only reset);
+- the database `database.name`.
+
+Azure's server certificates chain to public roots (DigiCert Global Root G2, Microsoft RSA
+Root CA 2017) in Node's trust store, so `tls.mode: verify` needs no `tls.ca`.
+The server, the database and a created resource group are protected (`protect=True`)
+unless `database.allowDestroy` is true. The location comes from `azure.location` or
+`azure-native:location`, credentials from the ambient Azure setup.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import pulumi
+from pulumi_azure_native import dbforpostgresql, privatedns, resources
+
+from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+from heimdall.database.credentials import managed_password
+from heimdall.database.tls import client_tls
+from heimdall.settings import AzurePostgresDatabase, ip_range_bounds
+
+
+def virtual_network_id(subnet_id: str) -> str:
+    """The virtual network a subnet's resource ID belongs to."""
+    return re.split(r"/subnets/", subnet_id, flags=re.IGNORECASE)[0]
+
+
+def private_zone_name(stack: str) -> str:
+    label = re.sub(r"[^a-z0-9-]+", "-", stack.lower()).strip("-")[:40] or "stack"
+    return f"heimdall-{label}.private.postgres.database.azure.com"
+
+
+class AzurePostgres(pulumi.ComponentResource):
+    connection: DatabaseConnection
+    server: dbforpostgresql.Server
+
+    def __init__(
+        self, name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__("heimdall:database:AzurePostgres", name, None, opts)
+        database = request.settings.database
+        azure = database.azure
+        if azure is None:  # the settings model guarantees it; keep mypy honest
+            raise ValueError("database.azure is required for provider 'azure-postgres'")
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=not database.allow_destroy)
+        tags = {"app": "heimdall", "managed-by": "pulumi", "pulumi-stack": pulumi.get_stack(), **azure.tags}
+
+        password, password_value = managed_password(name, request, self)
+
+        resource_group: pulumi.Input[str]
+        if azure.resource_group_name:
+            resource_group = azure.resource_group_name
+        else:
+            resource_group = resources.ResourceGroup(
+                f"{name}-rg", location=azure.location, tags=tags, opts=stateful
+            ).name
+
+        network = self._network(name, azure, resource_group, tags)
+        self.server = dbforpostgresql.Server(
+            f"{name}-server",
+            resource_group_name=resource_group,
+            server_name=azure.server_name,
+            location=azure.location,
+            version=azure.version,
+            sku=dbforpostgresql.SkuArgs(name=azure.sku.name, tier=azure.sku.tier),
+            storage=dbforpostgresql.StorageArgs(
+                storage_size_gb=azure.storage_size_gb,
+                auto_grow="Enabled" if azure.storage_auto_grow else "Disabled",
+            ),
+            high_availability=dbforpostgresql.HighAvailabilityArgs(mode=azure.high_availability),
+            backup=dbforpostgresql.BackupArgs(
+                backup_retention_days=azure.backup_retention_days,
+                geo_redundant_backup="Enabled" if azure.geo_redundant_backup else "Disabled",
+            ),
+            network=network,
+            auth_config=dbforpostgresql.AuthConfigArgs(
+                password_auth="Enabled", active_directory_auth="Disabled"
+            ),
+            administrator_login=database.username,
+            administrator_login_password=password_value,
+            create_mode="Create",
+            tags=tags,
+            opts=stateful,
+        )
+        server_name = self.server.name
+        secure_transport = dbforpostgresql.Configuration(
+            f"{name}-require-secure-transport",
+            resource_group_name=resource_group,
+            server_name=server_name,
+            configuration_name="require_secure_transport",
+            value="on",
+            source="user-override",
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        firewall_rules = [
+            dbforpostgresql.FirewallRule(
+                f"{name}-firewall-{re.sub(r'[^0-9]+', '-', allowed).strip('-')}",
+                resource_group_name=resource_group,
+                server_name=server_name,
+                start_ip_address=first,
+                end_ip_address=last,
+                opts=child,
+            )
+            for allowed in azure.allowed_ip_ranges
+            for first, last in [ip_range_bounds(allowed)]
+        ]
+        sql_database = dbforpostgresql.Database(
+            f"{name}-database",
+            resource_group_name=resource_group,
+            server_name=server_name,
+            database_name=database.name,
+            charset="UTF8",
+            collation="en_US.utf8",
+            opts=stateful,
+        )
+
+        self.connection = DatabaseConnection(
+            provider="azure-postgres",
+            host=self.server.fully_qualified_domain_name,
+            port=database.port,
+            database=database.name,
+            username=database.username,
+            password=password,
+            password_value=password_value,
+            tls=client_tls(name, request, self),
+            ready=[self.server, secure_transport, sql_database, *firewall_rules],
+        )
+        self.register_outputs({"fullyQualifiedDomainName": self.server.fully_qualified_domain_name})
+
+    def _network(
+        self,
+        name: str,
+        azure: AzurePostgresDatabase,
+        resource_group: pulumi.Input[str],
+        tags: dict[str, str],
+    ) -> dbforpostgresql.NetworkArgs:
+        if azure.public_access or azure.delegated_subnet_id is None:
+            return dbforpostgresql.NetworkArgs(public_network_access="Enabled")
+        zone_id: pulumi.Input[str]
+        if azure.private_dns_zone_id:
+            zone_id = azure.private_dns_zone_id
+        else:
+            child = pulumi.ResourceOptions(parent=self)
+            zone = privatedns.PrivateZone(
+                f"{name}-dns",
+                resource_group_name=resource_group,
+                private_zone_name=private_zone_name(pulumi.get_stack()),
+                location="global",
+                tags=tags,
+                opts=child,
+            )
+            link = privatedns.VirtualNetworkLink(
+                f"{name}-dns-link",
+                resource_group_name=resource_group,
+                private_zone_name=zone.name,
+                location="global",
+                virtual_network=privatedns.SubResourceArgs(
+                    id=virtual_network_id(azure.delegated_subnet_id)
+                ),
+                registration_enabled=False,
+                tags=tags,
+                opts=child,
+            )
+            # The server resolves through the zone: create it once the link exists.
+            zone_id = pulumi.Output.all(zone.id, link.id).apply(lambda ids: ids[0])
+        return dbforpostgresql.NetworkArgs(
+            delegated_subnet_resource_id=azure.delegated_subnet_id,
+            private_dns_zone_arm_resource_id=zone_id,
+            public_network_access="Disabled",
+        )

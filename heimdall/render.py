@@ -187,7 +187,13 @@ def run_stack(
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
     try:
-        settings = load_settings()
+        try:
+            settings = load_settings()
+        except Exception:
+            # set_mocks registered the root stack: let that RPC finish on this loop, or
+            # the next run in this process waits for it forever.
+            loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
+            raise
         outputs = deploy(settings)
         loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
         resolved, secret = loop.run_until_complete(_resolve(outputs))
@@ -238,8 +244,35 @@ def validate_manifests(
                 path = ".".join(str(p) for p in error.path)
                 errors.append(f"{where}: {path}: {error.message}")
             except kubernetes_validate.SchemaNotFoundError:
-                errors.append(f"{where}: no schema for {obj.get('apiVersion')} {obj.get('kind')}")
+                schema = custom_resource_schema(obj)
+                if schema is None:
+                    errors.append(f"{where}: no schema for {obj.get('apiVersion')} {obj.get('kind')}")
+                else:
+                    errors.extend(f"{where}: {line}" for line in _validate_custom(obj, schema))
     return errors
+
+
+def custom_resource_schema(obj: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The schema of a custom resource kind from heimdall/schemas/, if the program ships one."""
+    from importlib import resources as package_files
+
+    group_version = str(obj.get("apiVersion", "")).replace("/", "_")
+    name = f"{str(obj.get('kind', '')).lower()}.{group_version}.json"
+    path = package_files.files("heimdall") / "schemas" / name
+    if not path.is_file():
+        return None
+    schema: dict[str, Any] = json.loads(path.read_text())
+    return schema
+
+
+def _validate_custom(obj: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft7Validator(schema)
+    return [
+        f"{'.'.join(str(p) for p in error.path)}: {error.message}"
+        for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.path))
+    ]
 
 
 def _file_name(obj: dict[str, Any], index: int) -> str:

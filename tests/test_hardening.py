@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from heimdall.render import run_stack_file
+from heimdall.render import run_stack_file, validate_manifests
 from heimdall.settings import SettingsError, parse_settings
 from tests.conftest import STACK_FILES, containers
 from tests.pods import all_containers, pod_templates, template_of
-
-HEIMDALL_PODS = ("StatefulSet/heimdall", "Job/")
 
 
 def is_heimdall_pod(where: str) -> bool:
@@ -181,3 +179,38 @@ def test_image_digest_pins_the_exact_image(build):
     rendering = build({"image": {"repository": "mitre/heimdall2", "tag": "2.13.1", "digest": digest}})
     server = containers(template_of(rendering, "StatefulSet", "heimdall")["spec"], "heimdall")
     assert server["image"] == f"mitre/heimdall2:2.13.1@{digest}"
+
+
+def test_every_option_on_renders_objects_valid_against_the_kubernetes_schemas(build):
+    rendering = build(
+        {
+            "externalUrl": "https://heimdall.example.com",
+            "autoscaling": {"enabled": True, "targetMemoryUtilization": 80},
+            "gateway": {"enabled": True, "parentRefs": [{"name": "public", "port": 443}], "hostnames": ["heimdall.example.com"]},
+            "ingress": {"enabled": True, "host": "heimdall.example.com", "tlsSecretName": "tls"},
+            "caCertificates": {"existingConfigMap": "corp-ca"},
+            "nodeSelector": {"kubernetes.io/os": "linux"},
+            "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}],
+            "affinity": {
+                "podAntiAffinity": {
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        {
+                            "weight": 100,
+                            "podAffinityTerm": {
+                                "topologyKey": "kubernetes.io/hostname",
+                                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "heimdall"}},
+                            },
+                        }
+                    ]
+                }
+            },
+            "podSecurityContext": {"fsGroupChangePolicy": "OnRootMismatch", "supplementalGroups": [2000]},
+            "securityContext": {"seccompProfile": {"type": "Localhost", "localhostProfile": "heimdall.json"}},
+            "networkPolicy": {"ingressFrom": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]},
+            "labels": {"team": "secops"},
+            "podAnnotations": {"example.com/scrape": "no"},
+        }
+    )
+    kinds = {m["kind"] for m in rendering.manifests()}
+    assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "HTTPRoute", "NetworkPolicy"} <= kinds
+    assert validate_manifests(rendering.manifests(show_secrets=False)) == []

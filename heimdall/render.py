@@ -179,21 +179,18 @@ def run_stack(
     """
     from heimdall.program import deploy
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    mocks = HeimdallMocks(preview=preview)
-    monitor = RecordingMonitor(mocks)
-    runtime_settings.ROOT.set(None)  # a fresh root Stack per run
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
     try:
-        try:
-            settings = load_settings()
-        except Exception:
-            # set_mocks registered the root stack: let that RPC finish on this loop, or
-            # the next run in this process waits for it forever.
-            loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
-            raise
+        # Settings first: a bad value must stop everything before Pulumi starts.
+        settings = load_settings()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        mocks = HeimdallMocks(preview=preview)
+        monitor = RecordingMonitor(mocks)
+        runtime_settings.ROOT.set(None)  # a fresh root Stack per run
+        pulumi.runtime.set_mocks(
+            mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
+        )
         outputs = deploy(settings)
         loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
         resolved, secret = loop.run_until_complete(_resolve(outputs))

@@ -164,16 +164,17 @@ class Image(Model):
     repository: ImageRepository
     tag: ImageTag
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
-    digest: Optional[str] = Field(
-        default=None,
-        pattern=r"^sha256:[a-f0-9]{64}$",
-        description="Image digest (sha256:...); pins the exact image, the tag then only documents it.",
-    )
 
     @property
     def reference(self) -> str:
         base = f"{self.repository}:{self.tag}"
         return f"{base}@{self.digest}" if self.digest else base
+
+    digest: Optional[str] = Field(
+        default=None,
+        pattern=r"^sha256:[a-f0-9]{64}$",
+        description="Image digest (sha256:...); pins the exact image, the tag then only documents it.",
+    )
 
 
 def _resources(cpu_req: str, mem_req: str, cpu_lim: str, mem_lim: str) -> Resources:

@@ -30,7 +30,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 checkov-venv: $(CHECKOV_VENV)/.installed
 
 lint: venv
-	$(VENV)/bin/ruff check heimdall tests __main__.py
+	$(VENV)/bin/ruff check heimdall tests policy bench __main__.py
 
 typecheck: venv
 	$(VENV)/bin/mypy

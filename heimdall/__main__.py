@@ -2,14 +2,20 @@
 
 - `python -m heimdall render STACK [--out DIR] [--show-secrets]`: the offline render.
 - `python -m heimdall reference`: the configuration reference, from the settings model.
+- `python -m heimdall schema [--stack-file]`: the JSON Schema of the settings.
 
-Exit status: 0 rendered and valid; 1 the manifests fail schema validation; 2 the stack's
-settings (or stack file) are invalid, with one line saying why.
+`python -m heimdall render STACK [--out DIR] [--show-secrets]`: exit status 0 rendered
+and valid; 1 the manifests fail schema validation; 2 the stack's settings (or stack
+file) are invalid, with one line saying why.
+
+`python -m heimdall schema [--stack-file]`: the JSON Schema of the settings on stdout
+(with `--stack-file`, of a whole Pulumi.<stack>.yaml, for editors).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,6 +57,14 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from heimdall import schema
+
+    document = schema.stack_file_schema() if args.stack_file else schema.settings_schema()
+    print(json.dumps(document, indent=2, sort_keys=True))
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m heimdall")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,12 +81,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     render_cmd.add_argument("--no-validate", action="store_true", help="skip schema validation")
     commands.add_parser("reference", help="print the configuration reference (Markdown)")
+    schema_cmd = commands.add_parser(
+        "schema", help="print the JSON Schema of the settings (from the settings model)"
+    )
+    schema_cmd.add_argument(
+        "--stack-file",
+        action="store_true",
+        help="schema of a whole Pulumi.<stack>.yaml (heimdall:<key> entries, secure values)",
+    )
     args = parser.parse_args(argv)
     if args.command == "reference":
         from heimdall.reference import reference
 
         print(reference())
         return 0
+    if args.command == "schema":
+        return _schema(args)
     if args.command == "render":
         from heimdall.render import KUBERNETES_VERSIONS
 

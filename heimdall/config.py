@@ -2,8 +2,9 @@
 plain environment, and the ServiceAccount they run as.
 
 NODE_ENV, the DATABASE_* connection variables from the database contract, EXTERNAL_URL,
-ADMIN_EMAIL and the user's extra `env`. Secrets never go here: they are read from Secrets
-by reference in the pods. The ConfigMap is auto-named, so any change of its content gives
+ADMIN_EMAIL, Heimdall's own settings (session length, login switches, upload size,
+banners, NODE_EXTRA_CA_CERTS), the login providers' plain variables, and the user's extra
+`env`. Secrets never go here: they are read from Secrets by reference in the pods. The ConfigMap is auto-named, so any change of its content gives
 it a new name, which re-runs the migration Job and rolls the StatefulSet.
 
 The ServiceAccount mounts no API token (Heimdall never talks to the Kubernetes API) and
@@ -18,6 +19,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
+from heimdall.auth import auth_env
+from heimdall.certificates import BUNDLE_PATH
 from heimdall.database.contract import DatabaseConnection
 from heimdall.settings import Settings
 
@@ -35,6 +38,36 @@ def heimdall_env(settings: Settings, connection: DatabaseConnection) -> dict[str
     )
     if settings.external_url_env:
         env["EXTERNAL_URL"] = settings.external_url_env
+    env.update(application_env(settings))
+    env.update(auth_env(settings.auth))
+    return env
+
+
+def application_env(settings: Settings) -> dict[str, str]:
+    """Heimdall's own switches, set explicitly so the app never falls back to a default
+    the stack did not choose (Heimdall's JWT_EXPIRE_TIME default, 60s, logs users out)."""
+
+    def flag(value: bool) -> str:
+        return "true" if value else "false"
+
+    env = {
+        "JWT_EXPIRE_TIME": settings.jwt_expire_time,
+        "LOCAL_LOGIN_DISABLED": flag(settings.local_login_disabled),
+        "REGISTRATION_DISABLED": flag(settings.registration_disabled),
+        "ONE_SESSION_PER_USER": flag(settings.one_session_per_user),
+        "MAX_FILE_UPLOAD_SIZE": str(settings.max_file_upload_size),
+    }
+    banner = settings.banners.classification
+    if banner.text:
+        env["CLASSIFICATION_BANNER_TEXT"] = banner.text
+        if banner.text_color:
+            env["CLASSIFICATION_BANNER_TEXT_COLOR"] = banner.text_color
+        if banner.color:
+            env["CLASSIFICATION_BANNER_COLOR"] = banner.color
+    if settings.banners.warning:
+        env["WARNING_BANNER"] = settings.banners.warning
+    if settings.ca_certificates.enabled:
+        env["NODE_EXTRA_CA_CERTS"] = BUNDLE_PATH
     return env
 
 

@@ -1,18 +1,20 @@
 """Shapes every Kubernetes object of the stack repeats: labels, security contexts,
-resource amounts, secret references, and the database client a pod needs."""
+resource amounts, secret references, scheduling, and the database client a pod needs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources as package_files
-from typing import Optional
+from typing import Any, Optional, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall.database.contract import DatabaseConnection, SecretKeyRef
-from heimdall.settings import Resources, Settings
+from heimdall.settings import ContainerSecurityContext, PodSecurityContext, Resources, Settings
 
 core = k8s.core.v1
 meta = k8s.meta.v1
@@ -22,13 +24,54 @@ HEIMDALL_UID = 1001  # the mitre/heimdall2 image runs as this user
 POSTGRES_UID = 999  # the official postgres image's postgres user
 
 
+@dataclass(frozen=True)
+class CommonMetadata:
+    """The user's extra labels and annotations for every object (settings `labels`,
+    `annotations`)."""
+
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+
+
+_NO_COMMON = CommonMetadata({}, {})
+_COMMON: contextvars.ContextVar[Optional[CommonMetadata]] = contextvars.ContextVar(
+    "heimdall_common_metadata", default=None
+)
+
+
+def _common() -> CommonMetadata:
+    return _COMMON.get() or _NO_COMMON
+
+
+@contextlib.contextmanager
+def common_metadata(labels: Mapping[str, str], annotations: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, `labels()` and `metadata()` add these to every object, so that no
+    component needs the settings to honour them."""
+    token = _COMMON.set(CommonMetadata(dict(labels), dict(annotations)))
+    try:
+        yield
+    finally:
+        _COMMON.reset(token)
+
+
 def labels(component: str, instance: str = "heimdall") -> dict[str, str]:
     """Recommended labels; `selector_labels` is the stable subset used in selectors."""
     return {
+        **_common().labels,
         **selector_labels(component, instance),
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": "pulumi",
     }
+
+
+def common_annotations() -> Optional[dict[str, str]]:
+    """The user's extra annotations, for objects built without `metadata()`."""
+    return dict(_common().annotations) or None
+
+
+def stack_selector_labels(instance: str = "heimdall") -> dict[str, str]:
+    """Labels every pod of the stack carries, whatever its component."""
+    return {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": instance}
 
 
 def selector_labels(component: str, instance: str = "heimdall") -> dict[str, str]:
@@ -50,7 +93,23 @@ def metadata(
         name=name,
         namespace=namespace,
         labels=labels(component),
-        annotations=annotations or None,
+        annotations={**_common().annotations, **(annotations or {})} or None,
+    )
+
+
+def pod_metadata(
+    component: str, settings: Settings, annotations: Optional[dict[str, str]] = None
+) -> meta.ObjectMetaArgs:
+    """Metadata of a pod template of Heimdall's pods: the component's labels plus the
+    user's `podLabels` and `podAnnotations`."""
+    return meta.ObjectMetaArgs(
+        labels={**settings.pod_labels, **labels(component)},
+        annotations={
+            **_common().annotations,
+            **settings.pod_annotations,
+            **(annotations or {}),
+        }
+        or None,
     )
 
 
@@ -65,28 +124,141 @@ def resource_requirements(resources: Resources) -> core.ResourceRequirementsArgs
     )
 
 
-def pod_security_context(uid: int) -> core.PodSecurityContextArgs:
-    return core.PodSecurityContextArgs(
-        run_as_non_root=True,
-        run_as_user=uid,
-        run_as_group=uid,
-        fs_group=uid,
-        seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
+def _overridden(defaults: dict[str, Any], overrides: Optional[Any]) -> dict[str, Any]:
+    """`defaults` with the keys the user set: a value replaces, null removes."""
+    values = dict(defaults)
+    if overrides is None:
+        return values
+    for field in overrides.model_fields_set:
+        value = getattr(overrides, field)
+        if value is None:
+            values.pop(field, None)
+        else:
+            values[field] = value
+    return values
+
+
+def _seccomp(values: dict[str, Any]) -> None:
+    profile = values.get("seccomp_profile")
+    if profile is not None and not isinstance(profile, core.SeccompProfileArgs):
+        values["seccomp_profile"] = core.SeccompProfileArgs(
+            type=profile.type, localhost_profile=profile.localhost_profile
+        )
+
+
+def pod_security_context(
+    uid: int, overrides: Optional[PodSecurityContext] = None
+) -> core.PodSecurityContextArgs:
+    """runAsNonRoot as the image's uid, volumes group-owned by it, seccomp RuntimeDefault;
+    `overrides` (settings `podSecurityContext`) replace or remove keys."""
+    values = _overridden(
+        {
+            "run_as_non_root": True,
+            "run_as_user": uid,
+            "run_as_group": uid,
+            "fs_group": uid,
+            "seccomp_profile": core.SeccompProfileArgs(type="RuntimeDefault"),
+        },
+        overrides,
     )
+    _seccomp(values)
+    return core.PodSecurityContextArgs(**values)
 
 
 def container_security_context(
-    uid: int, read_only_root: bool = True
+    uid: int,
+    read_only_root: bool = True,
+    overrides: Optional[ContainerSecurityContext] = None,
 ) -> core.SecurityContextArgs:
-    return core.SecurityContextArgs(
-        run_as_non_root=True,
-        run_as_user=uid,
-        run_as_group=uid,
-        allow_privilege_escalation=False,
-        privileged=False,
-        read_only_root_filesystem=read_only_root,
-        capabilities=core.CapabilitiesArgs(drop=["ALL"]),
-        seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
+    """Non-root, no privilege escalation, no capabilities, read-only root filesystem,
+    seccomp RuntimeDefault; `overrides` (settings `securityContext`) replace or remove keys."""
+    values = _overridden(
+        {
+            "run_as_non_root": True,
+            "run_as_user": uid,
+            "run_as_group": uid,
+            "allow_privilege_escalation": False,
+            "privileged": False,
+            "read_only_root_filesystem": read_only_root,
+            "capabilities": core.CapabilitiesArgs(drop=["ALL"]),
+            "seccomp_profile": core.SeccompProfileArgs(type="RuntimeDefault"),
+        },
+        overrides,
+    )
+    capabilities = values.get("capabilities")
+    if capabilities is not None and not isinstance(capabilities, core.CapabilitiesArgs):
+        values["capabilities"] = core.CapabilitiesArgs(
+            add=capabilities.add or None, drop=capabilities.drop or None
+        )
+    _seccomp(values)
+    return core.SecurityContextArgs(**values)
+
+
+def heimdall_container_security_context(
+    settings: Settings, uid: int = HEIMDALL_UID
+) -> core.SecurityContextArgs:
+    """The securityContext of a container in one of Heimdall's pods."""
+    return container_security_context(uid, overrides=settings.security_context)
+
+
+# --- scheduling -----------------------------------------------------------------------------
+
+
+def node_placement(settings: Settings) -> dict[str, Any]:
+    """nodeSelector and tolerations, for every pod of the stack (PodSpecArgs keywords)."""
+    tolerations = [
+        core.TolerationArgs(
+            key=t.key,
+            operator=t.operator,
+            value=t.value,
+            effect=t.effect,
+            toleration_seconds=t.toleration_seconds,
+        )
+        for t in settings.tolerations
+    ]
+    return {"node_selector": settings.node_selector or None, "tolerations": tolerations or None}
+
+
+def heimdall_scheduling(settings: Settings, spread: bool = False) -> dict[str, Any]:
+    """nodeSelector, tolerations and affinity of Heimdall's pods (PodSpecArgs keywords);
+    with `spread`, also topologySpreadConstraints (the server's pods only).
+
+    `affinity` and `topologySpreadConstraints` are Kubernetes objects from the settings,
+    passed on as they are (camelCase, as `kubectl` takes them).
+    """
+    placement = node_placement(settings)
+    placement["affinity"] = cast(Any, settings.affinity) or None
+    if spread:
+        constraints = settings.topology_spread_constraints
+        if constraints is None and settings.min_replicas > 1:
+            # Soft: spread the pods over nodes when the scheduler can, never block them.
+            constraints = [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "kubernetes.io/hostname",
+                    "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": {"matchLabels": selector_labels("heimdall")},
+                }
+            ]
+        placement["topology_spread_constraints"] = cast(Any, constraints) or None
+    return placement
+
+
+@dataclass(frozen=True)
+class PodAdditions:
+    """What a component adds to Heimdall's pods without the workloads knowing it: env
+    (e.g. Secret references), volumes and their mounts in the main container."""
+
+    env: Sequence[core.EnvVarArgs] = ()
+    volumes: Sequence[core.VolumeArgs] = ()
+    volume_mounts: Sequence[core.VolumeMountArgs] = ()
+
+
+def merge_additions(additions: Sequence[PodAdditions]) -> PodAdditions:
+    return PodAdditions(
+        env=[e for a in additions for e in a.env],
+        volumes=[v for a in additions for v in a.volumes],
+        volume_mounts=[m for a in additions for m in a.volume_mounts],
     )
 
 
@@ -215,7 +387,9 @@ def wait_for_database(
             requests={"cpu": "10m", "memory": "16Mi"},
             limits={"cpu": "100m", "memory": "64Mi"},
         ),
-        security_context=container_security_context(POSTGRES_UID),
+        security_context=container_security_context(
+            POSTGRES_UID, overrides=settings.security_context
+        ),
     )
 
 

@@ -9,10 +9,15 @@ pulumi-kubernetes waits for the Job to complete and fails the update on
 BackoffLimitExceeded or DeadlineExceeded; the workload depends on it, so the app never
 starts before migrations succeed. Any change of the pod template (a new image, new
 commands, a new ConfigMap name) replaces the Job, which runs the migrations again.
+
+Its pod takes the same guardrails as the server's (security contexts with the user's
+overrides, nodeSelector, tolerations, affinity, pod labels and annotations) and the
+volumes of `additions` (the CA bundle NODE_EXTRA_CA_CERTS points at).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional
 
 import pulumi
@@ -39,11 +44,13 @@ class MigrationJob(pulumi.ComponentResource):
         config_map_name: pulumi.Input[str],
         service_account_name: pulumi.Input[str],
         namespace: pulumi.Input[str],
+        additions: Sequence[kube.PodAdditions] = (),
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:app:MigrationJob", name, None, opts)
         migration = settings.migration
         client = kube.database_client(connection, settings, env_from_config_map=config_map_name)
+        extra = kube.merge_additions(additions)
         template_annotations = (
             {"heimdall.mitre.org/run-id": migration.run_id} if migration.run_id else None
         )
@@ -60,14 +67,15 @@ class MigrationJob(pulumi.ComponentResource):
                 backoff_limit=migration.backoff_limit,
                 active_deadline_seconds=migration.timeout_seconds,
                 template=core.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        labels=kube.labels(COMPONENT), annotations=template_annotations
-                    ),
+                    metadata=kube.pod_metadata(COMPONENT, settings, template_annotations),
                     spec=core.PodSpecArgs(
                         restart_policy="Never",
                         service_account_name=service_account_name,
                         automount_service_account_token=False,
-                        security_context=kube.pod_security_context(kube.HEIMDALL_UID),
+                        security_context=kube.pod_security_context(
+                            kube.HEIMDALL_UID, settings.pod_security_context
+                        ),
+                        **kube.heimdall_scheduling(settings),
                         image_pull_secrets=kube.image_pull_secrets(settings),
                         init_containers=client.init_containers,
                         containers=[
@@ -84,16 +92,17 @@ class MigrationJob(pulumi.ComponentResource):
                                     kube.secret_env("JWT_SECRET", secrets.jwt_secret),
                                 ],
                                 resources=kube.resource_requirements(migration.resources),
-                                security_context=kube.container_security_context(
-                                    kube.HEIMDALL_UID
+                                security_context=kube.heimdall_container_security_context(
+                                    settings
                                 ),
                                 volume_mounts=[
                                     *client.volume_mounts,
+                                    *extra.volume_mounts,
                                     core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
                                 ],
                             )
                         ],
-                        volumes=[*client.volumes, kube.tmp_volume()],
+                        volumes=[*client.volumes, *extra.volumes, kube.tmp_volume()],
                     ),
                 ),
             ),

@@ -243,8 +243,35 @@ def validate_manifests(
                 path = ".".join(str(p) for p in error.path)
                 errors.append(f"{where}: {path}: {error.message}")
             except kubernetes_validate.SchemaNotFoundError:
-                errors.append(f"{where}: no schema for {obj.get('apiVersion')} {obj.get('kind')}")
+                schema = custom_resource_schema(obj)
+                if schema is None:
+                    errors.append(f"{where}: no schema for {obj.get('apiVersion')} {obj.get('kind')}")
+                else:
+                    errors.extend(f"{where}: {line}" for line in _validate_custom(obj, schema))
     return errors
+
+
+def custom_resource_schema(obj: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The schema of a custom resource kind from heimdall/schemas/, if the program ships one."""
+    from importlib import resources as package_files
+
+    group_version = str(obj.get("apiVersion", "")).replace("/", "_")
+    name = f"{str(obj.get('kind', '')).lower()}.{group_version}.json"
+    path = package_files.files("heimdall") / "schemas" / name
+    if not path.is_file():
+        return None
+    schema: dict[str, Any] = json.loads(path.read_text())
+    return schema
+
+
+def _validate_custom(obj: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft7Validator(schema)
+    return [
+        f"{'.'.join(str(p) for p in error.path)}: {error.message}"
+        for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.path))
+    ]
 
 
 def _file_name(obj: dict[str, Any], index: int) -> str:

@@ -1,7 +1,10 @@
 """`Heimdall`: the whole deployment, composed from its parts.
 
 namespace -> secrets -> database (the chosen provider) -> config -> migration Job ->
-workload. Returns the stack outputs; `__main__.py` exports them.
+workload, with the guardrails beside them (NetworkPolicies, PodDisruptionBudget,
+autoscaler), the login secrets and CA bundle the pods mount, and the Gateway API route.
+Every object gets the user's extra `labels` and `annotations`. Returns the stack
+outputs; `__main__.py` exports them.
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
+from heimdall.auth import AuthSecrets
+from heimdall.availability import HeimdallAvailability
+from heimdall.certificates import ExtraCaCertificates
 from heimdall.config import HeimdallConfig
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 from heimdall.database.registry import build_database
+from heimdall.exposure import GatewayRoute
 from heimdall.migration import MigrationJob
+from heimdall.network import NetworkPolicies
 from heimdall.secrets import HeimdallSecrets
 from heimdall.settings import Settings
 from heimdall.workload import HeimdallWorkload
@@ -47,6 +55,11 @@ class Heimdall(pulumi.ComponentResource):
         self, name: str, settings: Settings, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
         super().__init__("heimdall:index:Heimdall", name, None, opts)
+        with kube.common_metadata(settings.labels, settings.annotations):
+            self.outputs = self._build(name, settings)
+        self.register_outputs(self.outputs)
+
+    def _build(self, name: str, settings: Settings) -> dict[str, Any]:
         protect_data = not settings.database.allow_destroy
 
         namespace: pulumi.Input[str] = settings.namespace
@@ -55,7 +68,9 @@ class Heimdall(pulumi.ComponentResource):
             ns = k8s.core.v1.Namespace(
                 f"{name}-namespace",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=settings.namespace, labels=kube.labels("heimdall")
+                    name=settings.namespace,
+                    labels=kube.labels("heimdall"),
+                    annotations=kube.common_annotations(),
                 ),
                 opts=pulumi.ResourceOptions(parent=self, protect=protect_data),
             )
@@ -74,6 +89,16 @@ class Heimdall(pulumi.ComponentResource):
             opts=child,
         )
         config = HeimdallConfig(f"{name}-config", settings, connection, namespace, opts=child)
+        shared: list[kube.PodAdditions] = []  # the server's and the Job's
+        if settings.ca_certificates.enabled:
+            shared.append(
+                ExtraCaCertificates(
+                    f"{name}-ca-certificates", settings.ca_certificates, namespace, opts=child
+                ).pod
+            )
+        server_only: list[kube.PodAdditions] = []
+        if settings.auth.any:
+            server_only.append(AuthSecrets(f"{name}-auth", settings.auth, namespace, opts=child).pod)
         migration = MigrationJob(
             f"{name}-migration",
             settings,
@@ -82,6 +107,7 @@ class Heimdall(pulumi.ComponentResource):
             config.config_map_name,
             config.service_account_name,
             namespace,
+            additions=shared,
             opts=child,
         )
         HeimdallWorkload(
@@ -93,10 +119,16 @@ class Heimdall(pulumi.ComponentResource):
             config.service_account_name,
             namespace,
             after=[migration.job],
+            additions=[*shared, *server_only],
             opts=child,
         )
+        if settings.network_policy.enabled:
+            NetworkPolicies(f"{name}-network-policies", settings, namespace, opts=child)
+        HeimdallAvailability(f"{name}-availability", settings, namespace, opts=child)
+        if settings.gateway.enabled:
+            GatewayRoute(f"{name}-gateway", settings.gateway, namespace, opts=child)
 
-        self.outputs = {
+        return {
             "url": settings.url,
             "namespace": namespace,
             "databaseProvider": connection.provider,
@@ -107,4 +139,3 @@ class Heimdall(pulumi.ComponentResource):
             else None,
             "connectionString": connection_string(connection),
         }
-        self.register_outputs(self.outputs)

@@ -5,6 +5,12 @@ database client's init containers, reads DATABASE_PASSWORD, JWT_SECRET and API_K
 from Secrets by reference, and is probed on `probes.path` (`/server` by default: a real,
 cheap route; Heimdall has no health endpoint, and unknown paths return the SPA with 200).
 It depends on the migration Job, so nothing serves before the schema is current.
+
+Pod-level guardrails come from the settings: the security contexts (with the user's
+overrides), nodeSelector, tolerations, affinity, topology spread (soft spread over nodes
+by default when more than one pod runs), pod labels and annotations; `additions` bring
+other components' env and volumes (login secrets, the CA bundle). With autoscaling on,
+`replicas` is left to the HorizontalPodAutoscaler.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ core = k8s.core.v1
 COMPONENT = "heimdall"
 HTTP_PORT = 3000
 SERVICE_NAME = "heimdall"
+STATEFUL_SET_NAME = "heimdall"
 
 
 class HeimdallWorkload(pulumi.ComponentResource):
@@ -41,10 +48,12 @@ class HeimdallWorkload(pulumi.ComponentResource):
         service_account_name: pulumi.Input[str],
         namespace: pulumi.Input[str],
         after: Sequence[pulumi.Resource],
+        additions: Sequence[kube.PodAdditions] = (),
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:app:HeimdallWorkload", name, None, opts)
         client = kube.database_client(connection, settings, env_from_config_map=config_map_name)
+        extra = kube.merge_additions(additions)
         probes = settings.probes
 
         def http_probe(timing: ProbeTiming) -> core.ProbeArgs:
@@ -70,9 +79,10 @@ class HeimdallWorkload(pulumi.ComponentResource):
 
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
-            metadata=kube.metadata(namespace, COMPONENT, "heimdall"),
+            metadata=kube.metadata(namespace, COMPONENT, STATEFUL_SET_NAME),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
-                replicas=settings.replicas,
+                # Under an autoscaler the field is left unset, so Pulumi does not fight it.
+                replicas=None if settings.autoscaling.enabled else settings.replicas,
                 # A plain name: depending on the Service's output would make the StatefulSet
                 # wait for the Service's endpoints, which only its own pods provide.
                 service_name=SERVICE_NAME,
@@ -80,11 +90,14 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 update_strategy=k8s.apps.v1.StatefulSetUpdateStrategyArgs(type="RollingUpdate"),
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 template=core.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
+                    metadata=kube.pod_metadata(COMPONENT, settings),
                     spec=core.PodSpecArgs(
                         service_account_name=service_account_name,
                         automount_service_account_token=False,
-                        security_context=kube.pod_security_context(kube.HEIMDALL_UID),
+                        security_context=kube.pod_security_context(
+                            kube.HEIMDALL_UID, settings.pod_security_context
+                        ),
+                        **kube.heimdall_scheduling(settings, spread=True),
                         image_pull_secrets=kube.image_pull_secrets(settings),
                         init_containers=client.init_containers,
                         containers=[
@@ -104,21 +117,23 @@ class HeimdallWorkload(pulumi.ComponentResource):
                                     *client.env,
                                     kube.secret_env("JWT_SECRET", secrets.jwt_secret),
                                     kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
+                                    *extra.env,
                                 ],
                                 startup_probe=http_probe(probes.startup),
                                 readiness_probe=http_probe(probes.readiness),
                                 liveness_probe=http_probe(probes.liveness),
                                 resources=kube.resource_requirements(settings.resources),
-                                security_context=kube.container_security_context(
-                                    kube.HEIMDALL_UID
+                                security_context=kube.heimdall_container_security_context(
+                                    settings
                                 ),
                                 volume_mounts=[
                                     *client.volume_mounts,
+                                    *extra.volume_mounts,
                                     core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
                                 ],
                             )
                         ],
-                        volumes=[*client.volumes, kube.tmp_volume()],
+                        volumes=[*client.volumes, *extra.volumes, kube.tmp_volume()],
                     ),
                 ),
             ),

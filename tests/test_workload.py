@@ -41,6 +41,11 @@ def test_config_map_holds_the_plain_contract(build) -> None:
         "DATABASE_USERNAME": "postgres",
         "EXTERNAL_URL": "https://heimdall.example.com",
         "CLASSIFICATION_BANNER_TEXT": "UNCLASSIFIED",
+        "JWT_EXPIRE_TIME": "12h",
+        "LOCAL_LOGIN_DISABLED": "false",
+        "REGISTRATION_DISABLED": "true",
+        "ONE_SESSION_PER_USER": "false",
+        "MAX_FILE_UPLOAD_SIZE": "50",
     }
 
 

@@ -161,6 +161,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                         security_context=kube.pod_security_context(kube.POSTGRES_UID),
                         termination_grace_period_seconds=60,
                         image_pull_secrets=kube.image_pull_secrets(settings),
+                        **kube.node_placement(settings),
                         containers=[
                             core.ContainerArgs(
                                 name="postgres",

@@ -1,0 +1,95 @@
+"""`NetworkPolicies`: who may connect to the stack's pods.
+
+Creates, when `networkPolicy.enabled` (the default):
+- `heimdall-default-deny-ingress`: no ingress to any pod of the stack (selected by the
+  labels every pod of the stack carries, so other apps in a shared namespace are not
+  touched); a pod no other rule names (the migration Job, a backup Job) admits nothing;
+- `heimdall-server`: Heimdall's pods admit TCP 3000 from `networkPolicy.ingressFrom`, by
+  default from any source (the ingress controller or gateway may run anywhere);
+- `heimdall-postgres`, with the embedded database only: PostgreSQL admits TCP 5432 from
+  the stack's own pods (the server, the migration Job, backup Jobs) and nothing else.
+
+NetworkPolicies add up: the allow rules open holes in the default deny. Egress stays
+open: Heimdall reaches OAuth providers, LDAP servers and managed databases whose
+addresses the program does not know.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from heimdall import kube
+from heimdall.database.embedded import COMPONENT as POSTGRES_COMPONENT
+from heimdall.database.embedded import POSTGRES_PORT
+from heimdall.settings import Settings
+from heimdall.workload import COMPONENT as HEIMDALL_COMPONENT
+from heimdall.workload import HTTP_PORT
+
+net = k8s.networking.v1
+
+
+def _tcp(port: int) -> list[net.NetworkPolicyPortArgs]:
+    return [net.NetworkPolicyPortArgs(port=port, protocol="TCP")]
+
+
+class NetworkPolicies(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        namespace: pulumi.Input[str],
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__("heimdall:app:NetworkPolicies", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        stack_pods = k8s.meta.v1.LabelSelectorArgs(match_labels=kube.stack_selector_labels())
+
+        def policy(suffix: str, spec: net.NetworkPolicySpecArgs) -> net.NetworkPolicy:
+            return net.NetworkPolicy(
+                f"{name}-{suffix}",
+                metadata=kube.metadata(namespace, "heimdall", f"heimdall-{suffix}"),
+                spec=spec,
+                opts=child,
+            )
+
+        policy(
+            "default-deny-ingress",
+            net.NetworkPolicySpecArgs(pod_selector=stack_pods, policy_types=["Ingress"]),
+        )
+        peers = settings.network_policy.ingress_from
+        policy(
+            "server",
+            net.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                    match_labels=kube.selector_labels(HEIMDALL_COMPONENT)
+                ),
+                policy_types=["Ingress"],
+                ingress=[
+                    net.NetworkPolicyIngressRuleArgs(
+                        # NetworkPolicyPeer objects from the settings, as kubectl takes them.
+                        from_=cast(Any, peers) or None,
+                        ports=_tcp(HTTP_PORT),
+                    )
+                ],
+            ),
+        )
+        if settings.database.provider == "embedded":
+            policy(
+                "postgres",
+                net.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                        match_labels=kube.selector_labels(POSTGRES_COMPONENT)
+                    ),
+                    policy_types=["Ingress"],
+                    ingress=[
+                        net.NetworkPolicyIngressRuleArgs(
+                            from_=[net.NetworkPolicyPeerArgs(pod_selector=stack_pods)],
+                            ports=_tcp(POSTGRES_PORT),
+                        )
+                    ],
+                ),
+            )
+        self.register_outputs({})

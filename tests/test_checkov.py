@@ -1,0 +1,101 @@
+"""The security scan: checkov over every rendered stack reports zero failed checks.
+
+checkov lives in a virtualenv of its own (it pins packaging<24, which Pulumi cannot use):
+`CHECKOV` (a path), else .venv-checkov/bin/checkov, else /tmp/checkov-venv/bin/checkov.
+A skipped check is listed in .checkov.yaml with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from heimdall.render import run_stack, run_stack_file, write
+from tests.conftest import REPO, STACK_FILES, stack_config
+
+CONFIG = REPO / ".checkov.yaml"
+
+
+def checkov_binary() -> Path | None:
+    candidates = [os.environ.get("CHECKOV"), REPO / ".venv-checkov/bin/checkov", "/tmp/checkov-venv/bin/checkov"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+CHECKOV = checkov_binary()
+needs_checkov = pytest.mark.skipif(
+    CHECKOV is None,
+    reason="checkov not found: set CHECKOV, or create .venv-checkov (pip install -r requirements-checkov.txt)",
+)
+
+
+def scan(directory: Path) -> list[dict[str, Any]]:
+    """checkov's failed checks for the manifests in `directory`."""
+    assert CHECKOV is not None
+    result = subprocess.run(
+        [str(CHECKOV), "-d", str(directory), "--config-file", str(CONFIG), "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    assert reports and all(r["summary"]["parsing_errors"] == 0 for r in reports)
+    assert sum(r["summary"]["passed"] for r in reports) > 0, "checkov checked nothing"
+    return [check for r in reports for check in r["results"]["failed_checks"]]
+
+
+def describe(failed: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{c['check_id']} {c['check_name']} on {c['resource']}" for c in failed)
+
+
+@needs_checkov
+@pytest.mark.parametrize("stack", STACK_FILES, ids=lambda p: p.name)
+def test_every_stack_renders_with_zero_checkov_failures(stack, tmp_path):
+    write(run_stack_file(str(stack)), tmp_path)
+    failed = scan(tmp_path)
+    assert not failed, describe(failed)
+
+
+@needs_checkov
+def test_every_optional_object_passes_checkov_too(tmp_path):
+    values = {
+        "externalUrl": "https://heimdall.example.com",
+        "autoscaling": {"enabled": True},
+        "gateway": {"enabled": True, "parentRefs": [{"name": "public"}], "hostnames": ["heimdall.example.com"]},
+        "ingress": {"enabled": True, "host": "heimdall.example.com", "tlsSecretName": "tls"},
+        "caCertificates": {"files": [str(REPO / "tests" / "data" / "test-ca.pem")]},
+        "auth": {"github": {"clientId": "gh"}},
+    }
+    config, secret_keys = stack_config(values, {"auth": {"github": {"clientSecret": "x"}}})
+    write(run_stack(config, "full", secret_keys=secret_keys), tmp_path)
+    failed = scan(tmp_path)
+    assert not failed, describe(failed)
+
+
+@needs_checkov
+def test_the_scan_has_teeth(tmp_path):
+    config, _ = stack_config({"securityContext": {"privileged": True, "allowPrivilegeEscalation": True}})
+    write(run_stack(config, "insecure"), tmp_path)
+    failed = {c["check_id"] for c in scan(tmp_path)}
+    assert {"CKV_K8S_16", "CKV_K8S_20"} <= failed  # privileged, allowPrivilegeEscalation
+
+
+def test_every_skipped_check_has_a_reason():
+    lines = CONFIG.read_text().splitlines()
+    start = lines.index("skip-check:")
+    entries = [line for line in lines[start + 1 :] if line.startswith("  - ")]
+    assert entries, "no skip-check entries"
+    for line in entries:
+        match = re.match(r"^  - (CKV2?_K8S_\d+)  # (.{20,})$", line)
+        assert match, f"skip without a one-line reason: {line!r}"

@@ -1,0 +1,71 @@
+"""`python -m heimdall schema`: the settings' JSON Schema, from the model itself; and the
+project's config declarations in Pulumi.yaml, which Pulumi checks stack files against."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from heimdall.__main__ import main
+from heimdall.settings import Settings
+from tests.conftest import REPO, STACK_FILES
+
+
+def schema_from_cli(capsys, *args: str) -> dict:
+    assert main(["schema", *args]) == 0
+    document: dict = json.loads(capsys.readouterr().out)
+    return document
+
+
+def top_level_keys() -> set[str]:
+    return {field.alias or name for name, field in Settings.model_fields.items()}
+
+
+def test_schema_is_the_models_schema_with_camel_case_keys(capsys):
+    schema = schema_from_cli(capsys)
+    assert set(schema["properties"]) == top_level_keys()
+    assert schema["additionalProperties"] is False
+    assert "jwtExpireTime" in schema["properties"]
+    assert schema["properties"]["jwtExpireTime"]["default"] == "12h"
+    assert "description" in schema["properties"]["jwtExpireTime"]
+    auth = schema["$defs"]["GithubAuth"]["properties"]
+    assert auth["clientSecret"]["anyOf"][0]["format"] == "password"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_schema_accepts_valid_settings_and_refuses_unknown_keys(capsys):
+    validator = jsonschema.Draft202012Validator(schema_from_cli(capsys))
+    assert not list(validator.iter_errors({"replicas": 2, "gateway": {"enabled": False}}))
+    assert list(validator.iter_errors({"replica": 2}))
+
+
+@pytest.mark.parametrize("stack", STACK_FILES, ids=lambda p: p.name)
+def test_stack_file_schema_accepts_every_stack_file(capsys, stack):
+    validator = jsonschema.Draft202012Validator(schema_from_cli(capsys, "--stack-file"))
+    errors = [e.message for e in validator.iter_errors(yaml.safe_load(stack.read_text()))]
+    assert errors == []
+
+
+def test_stack_file_schema_takes_secure_values_and_other_namespaces(capsys):
+    validator = jsonschema.Draft202012Validator(schema_from_cli(capsys, "--stack-file"))
+    document = {
+        "config": {
+            "aws:region": "us-east-1",
+            "heimdall:externalUrl": "https://heimdall.example.com",
+            "heimdall:auth": {"github": {"clientId": "x", "clientSecret": {"secure": "AAAB..."}}},
+        }
+    }
+    assert not list(validator.iter_errors(document))
+    document["config"]["heimdall:replica"] = 2
+    (error,) = validator.iter_errors(document)
+    assert "heimdall:replica" in error.message
+
+
+def test_pulumi_yaml_declares_every_top_level_setting_and_nothing_else():
+    project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    assert set(project["config"]) == top_level_keys()
+    for key, declaration in project["config"].items():
+        assert declaration.get("description"), key

@@ -1,11 +1,12 @@
 """`Heimdall`: the whole deployment, composed from its parts.
 
-namespace -> secrets -> database (the chosen provider) -> config -> migration Job ->
-workload. Returns the stack outputs; `__main__.py` exports them.
+namespace -> secrets -> database (the chosen provider) -> config -> backups and restore ->
+migration Job -> workload. Returns the stack outputs; `__main__.py` exports them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from heimdall.config import HeimdallConfig
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 from heimdall.database.registry import build_database
 from heimdall.migration import MigrationJob
+from heimdall.operations import DatabaseOperations
 from heimdall.secrets import HeimdallSecrets
 from heimdall.settings import Settings
 from heimdall.workload import HeimdallWorkload
@@ -74,10 +76,24 @@ class Heimdall(pulumi.ComponentResource):
             opts=child,
         )
         config = HeimdallConfig(f"{name}-config", settings, connection, namespace, opts=child)
+        operations = DatabaseOperations(
+            f"{name}-operations",
+            settings,
+            connection,
+            config.service_account_name,
+            namespace,
+            opts=child,
+        )
+        migrated = connection
+        if operations.restore_job is not None:
+            # database -> restore -> migrations -> app: never migrate a half-restored database.
+            migrated = dataclasses.replace(
+                connection, ready=[*connection.ready, operations.restore_job]
+            )
         migration = MigrationJob(
             f"{name}-migration",
             settings,
-            connection,
+            migrated,
             secrets,
             config.config_map_name,
             config.service_account_name,

@@ -255,7 +255,6 @@ class Database(Model):
 # Providers whose database nobody else backs up: a backup CronJob is on by default for them.
 # Managed clouds configure their own automated backups; the CronJob is optional there.
 SELF_MANAGED_PROVIDERS = frozenset({"embedded", "external"})
-DUMP_NAME_PATTERN = r"^heimdall-[0-9]{8}T[0-9]{6}Z\.dump$"
 
 _CRON_MACROS = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}

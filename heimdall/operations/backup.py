@@ -100,7 +100,6 @@ class DatabaseBackup(pulumi.ComponentResource):
                     "s3-upload.sh",
                     {"BACKUP_RETENTION": str(backup.retention)},
                     resources,
-                    settings,
                 )
             ]
         else:

@@ -69,7 +69,7 @@ class DatabaseRestore(pulumi.ComponentResource):
         if target.kind == "s3":
             init_containers.append(
                 target.s3_container(
-                    "download", "s3-download.sh", {"RESTORE_FROM": restore.from_}, resources, settings
+                    "download", "s3-download.sh", {"RESTORE_FROM": restore.from_}, resources
                 )
             )
         restore_container = postgres_container(

@@ -62,7 +62,6 @@ class BackupTarget:
         script: str,
         env: dict[str, str],
         resources: core.ResourceRequirementsArgs,
-        settings: Settings,
     ) -> core.ContainerArgs:
         """A container of the AWS CLI image running `script` against the bucket."""
         s3 = self.s3

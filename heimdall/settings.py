@@ -456,8 +456,8 @@ class Restore(Model):
         default=3600,
         ge=60,
         le=86400,
-        description="The restore Job fails after this many seconds (the database is then "
-        "left as it was).",
+        description="The restore Job fails after database.waitTimeoutSeconds plus this many "
+        "seconds (the database is then left as it was).",
     )
     resources: Resources = Field(
         default=_resources("100m", "256Mi", "1", "1Gi"),

@@ -3,7 +3,9 @@
 A `batch/v1` Job in the Heimdall image runs `migration.commands` (by default the image's
 own `sequelize db:migrate` and `db:seed:all`) after a wait-for-database init container.
 The seeders create the admin user from ADMIN_EMAIL and ADMIN_PASSWORD (from the Secret),
-so no random password is ever printed in the logs.
+so no random password is ever printed in the logs, and ADMIN_USES_EXTERNAL_AUTH
+(`admin.usesExternalAuth`). With a restore, the Job waits for the restore Job and runs
+again for each new `restore.from`.
 
 pulumi-kubernetes waits for the Job to complete and fails the update on
 BackoffLimitExceeded or DeadlineExceeded; the workload depends on it, so the app never
@@ -52,8 +54,11 @@ class MigrationJob(pulumi.ComponentResource):
         client = kube.database_client(connection, settings, env_from_config_map=config_map_name)
         extra = kube.merge_additions(additions)
         template_annotations = (
-            {"heimdall.mitre.org/run-id": migration.run_id} if migration.run_id else None
+            {"heimdall.mitre.org/run-id": migration.run_id} if migration.run_id else {}
         )
+        if settings.restore.from_:
+            # A new restore runs the migrations again: the dump may predate the image.
+            template_annotations["heimdall.mitre.org/restored-from"] = settings.restore.from_
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
             # Auto-named, so a replacement creates the new Job before deleting the old one.
@@ -89,6 +94,10 @@ class MigrationJob(pulumi.ComponentResource):
                                 env=[
                                     *client.env,
                                     kube.secret_env("ADMIN_PASSWORD", secrets.admin_password),
+                                    core.EnvVarArgs(
+                                        name="ADMIN_USES_EXTERNAL_AUTH",
+                                        value="true" if settings.admin.uses_external_auth else "false",
+                                    ),
                                     kube.secret_env("JWT_SECRET", secrets.jwt_secret),
                                 ],
                                 resources=kube.resource_requirements(migration.resources),

@@ -191,6 +191,7 @@ class Registration:
     custom_timeouts: dict[str, str]
     inputs: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 class RecordingMonitor(MockMonitor):
@@ -229,6 +230,7 @@ class RecordingMonitor(MockMonitor):
                 },
                 inputs=inputs,
                 state=dict(registered.state) if registered is not None else {},
+                ignore_changes=list(request.ignoreChanges),
             )
         )
         return response

@@ -48,7 +48,7 @@ _HOSTNAME = re.compile(
 
 
 def _dns_label(value: str) -> str:
-    if len(value) > 63 or not _DNS_LABEL.match(value):
+    if len(value) > 63 or not _DNS_LABEL.fullmatch(value):
         raise ValueError(
             "must be a DNS-1123 label: at most 63 lowercase letters, digits or '-', "
             "starting and ending with a letter or digit"
@@ -57,7 +57,7 @@ def _dns_label(value: str) -> str:
 
 
 def _dns_subdomain(value: str) -> str:
-    if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+    if len(value) > 253 or not _DNS_SUBDOMAIN.fullmatch(value):
         raise ValueError(
             "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', "
             "at most 253 characters"
@@ -66,19 +66,19 @@ def _dns_subdomain(value: str) -> str:
 
 
 def _quantity(value: str) -> str:
-    if not _QUANTITY.match(value):
+    if not _QUANTITY.fullmatch(value):
         raise ValueError("must be a Kubernetes quantity such as 500m, 1, 256Mi or 10Gi")
     return value
 
 
 def _env_name(value: str) -> str:
-    if not _ENV_NAME.match(value):
+    if not _ENV_NAME.fullmatch(value):
         raise ValueError("must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
     return value
 
 
 def _pg_identifier(value: str) -> str:
-    if not _PG_IDENTIFIER.match(value):
+    if not _PG_IDENTIFIER.fullmatch(value):
         raise ValueError(
             "must be a PostgreSQL identifier: a letter or '_' then letters, digits or '_', "
             "at most 63 characters"
@@ -87,25 +87,25 @@ def _pg_identifier(value: str) -> str:
 
 
 def _image_repository(value: str) -> str:
-    if not _IMAGE_REPOSITORY.match(value):
+    if not _IMAGE_REPOSITORY.fullmatch(value):
         raise ValueError("must be an image repository such as mitre/heimdall2")
     return value
 
 
 def _image_tag(value: str) -> str:
-    if not _IMAGE_TAG.match(value):
+    if not _IMAGE_TAG.fullmatch(value):
         raise ValueError("must be an image tag such as 2.13.1")
     return value
 
 
 def _hostname(value: str) -> str:
-    if len(value) > 253 or not _HOSTNAME.match(value):
+    if len(value) > 253 or not _HOSTNAME.fullmatch(value):
         raise ValueError("must be a lowercase DNS host name such as heimdall.example.com")
     return value
 
 
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+    if not re.fullmatch(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
         raise ValueError("must be an http:// or https:// URL without query or fragment")
     return value.rstrip("/")
 
@@ -285,7 +285,7 @@ def _aws_id(prefix: str) -> Any:
     pattern = re.compile(rf"^{prefix}-[0-9a-f]{{8,17}}$")
 
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise ValueError(f"must be an AWS id such as {prefix}-0123456789abcdef0")
         return value
 
@@ -792,6 +792,221 @@ class Database(Model):
         return tls
 
 
+# --- day-2 operations: backups and restore ---------------------------------------------------
+
+# Providers whose database nobody else backs up: a backup CronJob is on by default for them.
+# Managed clouds configure their own automated backups; the CronJob is optional there.
+SELF_MANAGED_PROVIDERS = frozenset({"embedded", "external"})
+
+_CRON_MACROS = frozenset(
+    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+)
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_WEEKDAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+# (name, lowest, highest, names for the values from `lowest` on)
+_CRON_FIELDS: tuple[tuple[str, int, int, Optional[list[str]]], ...] = (
+    ("minute", 0, 59, None),
+    ("hour", 0, 23, None),
+    ("day of month", 1, 31, None),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 6, _WEEKDAYS),
+)
+
+
+def _cron_value(text: str, low: int, high: int, names: Optional[list[str]]) -> int:
+    if names and text.upper() in names:
+        return low + names.index(text.upper())
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValueError(f"{text!r} is not in {low}-{high}")
+    return int(text)
+
+
+def _cron_field(text: str, low: int, high: int, names: Optional[list[str]], wildcard_q: bool) -> None:
+    for part in text.split(","):
+        base, _, step = part.partition("/")
+        if step and (not step.isdigit() or int(step) < 1):
+            raise ValueError(f"step {step!r} must be a positive number")
+        if base == "*" or (base == "?" and wildcard_q):
+            continue
+        first, _, last = base.partition("-")
+        start = _cron_value(first, low, high, names)
+        if last and _cron_value(last, low, high, names) < start:
+            raise ValueError(f"range {base!r} ends before it starts")
+
+
+def _cron(value: str) -> str:
+    """The schedule syntax of Kubernetes CronJobs: five fields, or a macro such as @daily."""
+    text = " ".join(value.split())
+    if text in _CRON_MACROS:
+        return text
+    if text.upper().startswith(("TZ=", "CRON_TZ=")):
+        raise ValueError("set the time zone with backup.timeZone, not in the schedule")
+    fields = text.split(" ")
+    if len(fields) != 5:
+        raise ValueError(
+            "must be a cron schedule with five fields (minute hour day-of-month month "
+            "day-of-week), such as '15 2 * * *', or a macro such as @daily"
+        )
+    for field_text, (label, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        try:
+            _cron_field(field_text, low, high, names, wildcard_q=label.startswith("day"))
+        except ValueError as error:
+            raise ValueError(f"{label} field {field_text!r}: {error}") from None
+    return text
+
+
+def _time_zone(value: str) -> str:
+    if not re.fullmatch(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", value):
+        raise ValueError("must be an IANA time zone name such as Etc/UTC or Europe/Paris")
+    return value
+
+
+def _dump_file_name(value: str) -> str:
+    if (
+        not re.fullmatch(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", value)
+        or value.endswith(".partial")
+    ):
+        raise ValueError(
+            "must be the file name of a dump on the backup target, such as "
+            "heimdall-20250101T021500Z.dump (no directories)"
+        )
+    return value
+
+
+CronSchedule = Annotated[str, AfterValidator(_cron)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+DumpFileName = Annotated[str, AfterValidator(_dump_file_name)]
+
+
+class BackupVolume(Model):
+    """`backup.pvc`: the PersistentVolumeClaim that holds the dumps."""
+
+    size: Quantity = Field(
+        default="10Gi",
+        description="Size of the backup volume; it holds `retention` compressed dumps.",
+    )
+    storage_class: Optional[DnsSubdomain] = Field(
+        default=None,
+        description="StorageClass of the backup volume; unset: the cluster's default.",
+    )
+
+
+class BackupS3(Model):
+    """`backup.s3`: an S3-compatible object store (AWS S3, MinIO, Ceph, GCS interop, ...)."""
+
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = Field(
+        description="Bucket the dumps are written to; it must exist."
+    )
+    prefix: Annotated[str, Field(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")] = Field(
+        default="heimdall/",
+        description="Key prefix of the dumps: empty or ending with '/'; use one per stack.",
+    )
+    endpoint: Optional[HttpUrl] = Field(
+        default=None,
+        description="Endpoint URL of an S3-compatible store; unset: AWS S3.",
+    )
+    region: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")] = Field(
+        default="us-east-1", description="Region of the bucket."
+    )
+    force_path_style: bool = Field(
+        default=False,
+        description="Address the bucket as <endpoint>/<bucket> (MinIO and most "
+        "self-hosted stores need it) instead of <bucket>.<endpoint>.",
+    )
+    existing_secret: DnsSubdomain = Field(
+        description="Secret (in the stack's namespace) holding the access key pair; "
+        "read by reference only."
+    )
+    access_key_id_key: str = Field(
+        default="AWS_ACCESS_KEY_ID", description="Key of the access key id in existingSecret."
+    )
+    secret_access_key_key: str = Field(
+        default="AWS_SECRET_ACCESS_KEY",
+        description="Key of the secret access key in existingSecret.",
+    )
+    image: Image = Field(
+        default=Image(repository="amazon/aws-cli", tag="2.32.8"),
+        description="Image with the AWS CLI that uploads, lists, prunes and downloads dumps.",
+    )
+
+
+class Backup(Model):
+    """Scheduled logical backups (pg_dump) of the database."""
+
+    enabled: Optional[bool] = Field(
+        default=None,
+        description="Run the backup CronJob. Unset: on for the embedded and external "
+        "providers, off for managed clouds (their own automated backups are configured).",
+    )
+    schedule: CronSchedule = Field(
+        default="15 2 * * *",
+        description="Cron schedule of the backups (five fields or a macro such as @daily).",
+    )
+    time_zone: TimeZone = Field(
+        default="Etc/UTC", description="IANA time zone the schedule is read in."
+    )
+    retention: int = Field(
+        default=7,
+        ge=1,
+        le=1000,
+        description="How many verified dumps to keep; older ones are pruned, only after a "
+        "new dump has been written and verified.",
+    )
+    target: Literal["pvc", "s3"] = Field(
+        default="pvc",
+        description="Where dumps go: pvc (a PersistentVolumeClaim of the stack) or s3 (an "
+        "S3-compatible object store, section backup.s3).",
+    )
+    pvc: BackupVolume = Field(
+        default=BackupVolume(), description="The backup volume (target pvc)."
+    )
+    s3: Optional[BackupS3] = Field(default=None, description="The object store (target s3).")
+    deadline_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="A backup run (waiting for the database included) is stopped after "
+        "this many seconds and counts as failed.",
+    )
+    resources: Resources = Field(
+        default=_resources("100m", "256Mi", "1", "1Gi"),
+        description="Resources of the pg_dump container (and of the upload container).",
+    )
+
+    @model_validator(mode="after")
+    def _target_section(self) -> Backup:
+        if self.target == "s3" and self.s3 is None:
+            raise ValueError("target 's3' needs the s3 section with at least bucket and existingSecret")
+        if self.target == "pvc" and self.s3 is not None:
+            raise ValueError("the s3 section is set but target is 'pvc'; set target: s3 or remove it")
+        if self.target == "s3" and "pvc" in self.model_fields_set:
+            raise ValueError("the pvc section is set but target is 's3'; remove it")
+        return self
+
+
+class Restore(Model):
+    """A restore from a dump on the backup target, run by `pulumi up` before migrations."""
+
+    from_: Optional[DumpFileName] = Field(
+        default=None,
+        alias="from",
+        description="File name of the dump on the backup target to restore, such as "
+        "heimdall-20250101T021500Z.dump. The restore runs once per value; remove it "
+        "once the restore has succeeded.",
+    )
+    timeout_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="The restore Job fails after database.waitTimeoutSeconds plus this many "
+        "seconds (the database is then left as it was).",
+    )
+    resources: Resources = Field(
+        default=_resources("100m", "256Mi", "1", "1Gi"),
+        description="Resources of the pg_restore container.",
+    )
+
+
 # --- Heimdall -----------------------------------------------------------------------------
 
 
@@ -844,6 +1059,11 @@ class Secrets(Model):
 class Admin(Model):
     email: str = Field(default="admin@heimdall.local", pattern=r"^[^@\s]+@[^@\s]+$")
     """ADMIN_EMAIL: the administrator the seeders create when no admin exists."""
+    uses_external_auth: bool = Field(
+        default=False,
+        description="Seed the administrator as an external-auth (LDAP/OAuth) user "
+        "(ADMIN_USES_EXTERNAL_AUTH); only read when the admin user is first created.",
+    )
 
 
 class Migration(Model):
@@ -927,7 +1147,7 @@ def _qualified_name(key: str) -> None:
     prefix, _, name = key.rpartition("/")
     if prefix:
         _dns_subdomain(prefix)
-    if len(name) > 63 or not _LABEL_NAME.match(name):
+    if len(name) > 63 or not _LABEL_NAME.fullmatch(name):
         raise ValueError(
             f"{key!r} is not a valid label or annotation key ([prefix/]name, name at most "
             "63 letters, digits, '-', '_' or '.')"
@@ -939,7 +1159,7 @@ def _labels(value: dict[str, str]) -> dict[str, str]:
         _qualified_name(key)
         if key in RESERVED_LABELS:
             raise ValueError(f"label {key!r} is managed by the program and cannot be set")
-        if len(item) > 63 or not _LABEL_VALUE.match(item):
+        if len(item) > 63 or not _LABEL_VALUE.fullmatch(item):
             raise ValueError(
                 f"label value {item!r} must be at most 63 letters, digits, '-', '_' or '.', "
                 "starting and ending with a letter or digit"
@@ -1349,7 +1569,7 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _jwt_expire_time(value: str) -> str:
-    match = _DURATION.match(value)
+    match = _DURATION.fullmatch(value)
     if not match:
         raise ValueError("must be a duration such as 60s, 30m, 12h or 1d")
     if int(match.group(1)) * _SECONDS[match.group(2)] > 2 * 86400:
@@ -1458,6 +1678,8 @@ class Settings(Model):
     autoscaling: Autoscaling = Field(
         default=Autoscaling(), description="HorizontalPodAutoscaler of Heimdall."
     )
+    backup: Backup = Field(default=Backup(), description="Scheduled database backups.")
+    restore: Restore = Field(default=Restore(), description="Restore from a dump.")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -1551,6 +1773,13 @@ class Settings(Model):
         return f"http://heimdall.{self.namespace}.svc.cluster.local:3000"
 
     @property
+    def backup_enabled(self) -> bool:
+        """backup.enabled, or its default: on unless a managed cloud backs the database up."""
+        if self.backup.enabled is not None:
+            return self.backup.enabled
+        return self.database.provider in SELF_MANAGED_PROVIDERS
+
+    @property
     def external_url_env(self) -> Optional[str]:
         """EXTERNAL_URL for the app: set only when users reach Heimdall from outside."""
         if self.external_url or self.ingress.enabled or (self.gateway.enabled and self.gateway.hostnames):
@@ -1595,7 +1824,11 @@ def _describe(value: Any, loc: str) -> str:
 def _first_error_line(error: ValidationError) -> str:
     errors = error.errors(include_url=False)
     first = errors[0]
-    loc = ".".join(str(part) for part in first["loc"])
+    # A map key can be anything a user typed (even a newline): quote odd ones.
+    loc = ".".join(
+        str(part) if re.fullmatch(r"[\w-]+", str(part)) else json.dumps(str(part))
+        for part in first["loc"]
+    )
     key = f"{NAMESPACE}:{loc}" if loc else NAMESPACE
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
@@ -1606,7 +1839,9 @@ def _first_error_line(error: ValidationError) -> str:
         # A rule over a whole section: name the section, never echo its values.
         line = f"{key}: {message}"
     else:
-        line = f"{key} = {_describe(first.get('input'), loc)}: {message}"
+        # A map's key (loc ends in "[key]") is a name, never a secret value.
+        shown = loc if first["loc"][-1] != "[key]" else ""
+        line = f"{key} = {_describe(first.get('input'), shown)}: {message}"
     if len(errors) > 1:
         line += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
     return line

@@ -1,7 +1,7 @@
 """`Heimdall`: the whole deployment, composed from its parts.
 
-namespace -> secrets -> database (the chosen provider) -> config -> migration Job ->
-workload, with the guardrails beside them (NetworkPolicies, PodDisruptionBudget,
+namespace -> secrets -> database (the chosen provider) -> config -> backups and restore
+-> migration Job -> workload, with the guardrails beside them (NetworkPolicies, PodDisruptionBudget,
 autoscaler), the login secrets and CA bundle the pods mount, and the Gateway API route.
 Every object gets the user's extra `labels` and `annotations`. Returns the stack
 outputs; `__main__.py` exports them.
@@ -9,6 +9,7 @@ outputs; `__main__.py` exports them.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ from heimdall.database.registry import build_database
 from heimdall.exposure import GatewayRoute
 from heimdall.migration import MigrationJob
 from heimdall.network import NetworkPolicies
+from heimdall.operations import DatabaseOperations
 from heimdall.secrets import HeimdallSecrets
 from heimdall.settings import Settings
 from heimdall.workload import HeimdallWorkload
@@ -99,10 +101,24 @@ class Heimdall(pulumi.ComponentResource):
         server_only: list[kube.PodAdditions] = []
         if settings.auth.any:
             server_only.append(AuthSecrets(f"{name}-auth", settings.auth, namespace, opts=child).pod)
+        operations = DatabaseOperations(
+            f"{name}-operations",
+            settings,
+            connection,
+            config.service_account_name,
+            namespace,
+            opts=child,
+        )
+        migrated = connection
+        if operations.restore_job is not None:
+            # database -> restore -> migrations -> app: never migrate a half-restored database.
+            migrated = dataclasses.replace(
+                connection, ready=[*connection.ready, operations.restore_job]
+            )
         migration = MigrationJob(
             f"{name}-migration",
             settings,
-            connection,
+            migrated,
             secrets,
             config.config_map_name,
             config.service_account_name,

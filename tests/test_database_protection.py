@@ -1,5 +1,5 @@
-"""Data safety: whatever holds data (the embedded StatefulSet, the namespace, managed
-instances, their databases, a resource group holding them) is protected unless
+"""Data safety: whatever holds data (the embedded StatefulSet, the namespace, the backup
+volume, managed instances, their databases, a resource group holding them) is protected unless
 database.allowDestroy is true, and nothing else is."""
 
 from __future__ import annotations
@@ -12,7 +12,15 @@ from tests.databases import AWS_RDS, AZURE, CLOUD_SQL, render, with_settings
 
 NAMESPACE = "kubernetes:core/v1:Namespace::heimdall-namespace"
 STATEFUL: list[tuple[dict[str, Any], set[str]]] = [
-    ({}, {NAMESPACE, "kubernetes:apps/v1:StatefulSet::heimdall-database-statefulset"}),
+    (
+        {},
+        {
+            NAMESPACE,
+            "kubernetes:apps/v1:StatefulSet::heimdall-database-statefulset",
+            # The backup volume (backups are on by default for the embedded database).
+            "kubernetes:core/v1:PersistentVolumeClaim::heimdall-operations-backups-volume",
+        },
+    ),
     (AWS_RDS, {NAMESPACE, "aws:rds/instance:Instance::heimdall-database-instance"}),
     (
         CLOUD_SQL,

@@ -150,3 +150,10 @@ def test_settings_are_immutable() -> None:
     with pytest.raises(Exception, match="frozen"):
         settings.replicas = 5  # type: ignore[misc]
     assert isinstance(settings, Settings)
+
+
+def test_trailing_newlines_and_odd_map_keys_are_refused_on_one_line() -> None:
+    assert "must be a DNS-1123 label" in error_of({"namespace": "heimdall\n"})
+    message = error_of({"env": {"\n": ""}})
+    assert message.startswith('heimdall:env."\\n"."[key]" = \'\\n\':')
+    assert "must be an environment variable name" in message

@@ -1,0 +1,133 @@
+"""`DatabaseRestore`: a restore from a dump on the backup target, applied by `pulumi up`.
+
+Creates, when `restore.from` is set, a Job `heimdall-restore-<id>` that waits for the
+database (the shared wait-for-database init container), fetches the dump (target `s3`: an
+AWS CLI init container, heimdall/scripts/s3-download.sh), then runs
+heimdall/scripts/restore.sh: pg_restore --clean --if-exists in one transaction, so that a
+missing, corrupt or failing dump leaves the database as it was.
+
+The stack makes the migration Job wait for this Job: database -> restore -> migrations ->
+app. pulumi-kubernetes waits for the Job and fails the update if it fails.
+
+The restore runs once per value of `restore.from` (and of the target's location): the id in
+the Job's name derives from them, and later changes of the pod template (a new client image,
+new security contexts) are ignored, so that no unrelated `pulumi up` restores an old dump
+over newer data. Any other change that should run it again needs a new `restore.from`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from heimdall import kube
+from heimdall.database.contract import DatabaseConnection
+from heimdall.operations.backup import postgres_container
+from heimdall.operations.target import BackupTarget
+from heimdall.settings import Settings
+
+core = k8s.core.v1
+COMPONENT = "heimdall-restore"
+
+
+def restore_id(settings: Settings) -> str:
+    """A short id of what is restored: the dump's name and where it is read from."""
+    backup = settings.backup
+    where: dict[str, object] = {"target": backup.target, "from": settings.restore.from_}
+    if backup.s3 is not None:
+        where["s3"] = backup.s3.model_dump(include={"bucket", "prefix", "endpoint"})
+    digest = hashlib.sha256(json.dumps(where, sort_keys=True).encode()).hexdigest()
+    return digest[:10]
+
+
+class DatabaseRestore(pulumi.ComponentResource):
+    job: k8s.batch.v1.Job
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        connection: DatabaseConnection,
+        target: BackupTarget,
+        service_account_name: pulumi.Input[str],
+        namespace: pulumi.Input[str],
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__("heimdall:operations:DatabaseRestore", name, None, opts)
+        restore = settings.restore
+        if restore.from_ is None:
+            raise ValueError("DatabaseRestore needs restore.from")
+        client = kube.database_client(connection, settings)
+        resources = kube.resource_requirements(restore.resources)
+        from_env = core.EnvVarArgs(name="RESTORE_FROM", value=restore.from_)
+
+        init_containers = list(client.init_containers)
+        if target.kind == "s3":
+            init_containers.append(
+                target.s3_container(
+                    "download", "s3-download.sh", {"RESTORE_FROM": restore.from_}, resources
+                )
+            )
+        restore_container = postgres_container(
+            "restore",
+            "restore.sh",
+            settings,
+            env=[
+                *client.env,
+                core.EnvVarArgs(name="BACKUP_DIR", value=target.directory),
+                from_env,
+            ],
+            mounts=[*client.volume_mounts, target.mount(read_only=target.kind == "pvc")],
+            resources=resources,
+        )
+
+        wait = settings.database.wait_timeout_seconds
+        timeout = f"{wait + restore.timeout_seconds + 120}s"
+        job_id = restore_id(settings)
+        self.job = k8s.batch.v1.Job(
+            f"{name}-{job_id}",
+            # replaceUnready: the next `pulumi up` replaces a failed restore Job instead of
+            # waiting on it again. No ttlSecondsAfterFinished: a Job deleted by the TTL
+            # controller would show as drift and run again.
+            metadata=kube.metadata(
+                namespace,
+                COMPONENT,
+                f"heimdall-restore-{job_id}",
+                annotations={"pulumi.com/replaceUnready": "true"},
+            ),
+            spec=k8s.batch.v1.JobSpecArgs(
+                # A failed restore changed nothing; retrying the same dump would fail again.
+                backoff_limit=0,
+                active_deadline_seconds=wait + restore.timeout_seconds,
+                template=core.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
+                    spec=core.PodSpecArgs(
+                        restart_policy="Never",
+                        service_account_name=service_account_name,
+                        automount_service_account_token=False,
+                        security_context=kube.pod_security_context(kube.POSTGRES_UID),
+                        image_pull_secrets=kube.image_pull_secrets(settings),
+                        **kube.node_placement(settings),
+                        init_containers=init_containers,
+                        containers=[restore_container],
+                        volumes=[
+                            *client.volumes,
+                            target.volume(read_only=target.kind == "pvc"),
+                            kube.tmp_volume(),
+                        ],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*connection.ready, *target.ready],
+                # Never run an old restore again because something unrelated changed.
+                ignore_changes=["spec"],
+                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+            ),
+        )
+        self.register_outputs({"jobName": self.job.metadata.name})

@@ -1,0 +1,128 @@
+"""Where dumps live: the backup volume (target `pvc`) or an S3-compatible bucket (`s3`).
+
+`declare_backup_target` creates the PersistentVolumeClaim for target `pvc` (protected like
+the database unless `database.allowDestroy`) and returns a `BackupTarget`, which gives the
+backup and restore pods what they need to reach the dumps: the volume, the directory, and
+for `s3` the AWS CLI containers that upload, prune and download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from heimdall import kube
+from heimdall.database.contract import SecretKeyRef
+from heimdall.settings import BackupS3, Settings
+
+core = k8s.core.v1
+COMPONENT = "heimdall-backup"
+VOLUME_NAME = "heimdall-backups"  # the PVC; its name is fixed so that people can find it
+DUMPS_VOLUME = "dumps"
+PVC_DIR = "/backups"
+SCRATCH_DIR = "/dumps"  # target s3: the pod's emptyDir between pg_dump and the upload
+
+
+@dataclass(frozen=True)
+class BackupTarget:
+    kind: str  # "pvc" or "s3"
+    claim: Optional[core.PersistentVolumeClaim]
+    s3: Optional[BackupS3]
+
+    @property
+    def directory(self) -> str:
+        """Where the dump files are, inside the pod's postgres container."""
+        return PVC_DIR if self.kind == "pvc" else SCRATCH_DIR
+
+    def volume(self, read_only: bool = False) -> core.VolumeArgs:
+        if self.claim is None:
+            return core.VolumeArgs(name=DUMPS_VOLUME, empty_dir=core.EmptyDirVolumeSourceArgs())
+        return core.VolumeArgs(
+            name=DUMPS_VOLUME,
+            persistent_volume_claim=core.PersistentVolumeClaimVolumeSourceArgs(
+                claim_name=VOLUME_NAME, read_only=read_only or None
+            ),
+        )
+
+    def mount(self, read_only: bool = False) -> core.VolumeMountArgs:
+        return core.VolumeMountArgs(
+            name=DUMPS_VOLUME, mount_path=self.directory, read_only=read_only or None
+        )
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        return [self.claim] if self.claim is not None else []
+
+    def s3_container(
+        self,
+        name: str,
+        script: str,
+        env: dict[str, str],
+        resources: core.ResourceRequirementsArgs,
+    ) -> core.ContainerArgs:
+        """A container of the AWS CLI image running `script` against the bucket."""
+        s3 = self.s3
+        if s3 is None:
+            raise ValueError("an S3 container needs target s3")
+        plain: dict[str, pulumi.Input[str]] = {
+            "BACKUP_DIR": SCRATCH_DIR,
+            "S3_BUCKET": s3.bucket,
+            "S3_PREFIX": s3.prefix,
+            "S3_FORCE_PATH_STYLE": "true" if s3.force_path_style else "false",
+            "AWS_REGION": s3.region,
+            "AWS_DEFAULT_REGION": s3.region,
+            "AWS_PAGER": "",
+            "HOME": "/tmp",
+            **env,
+        }
+        if s3.endpoint:
+            plain["S3_ENDPOINT"] = s3.endpoint
+            # Stores other than AWS often reject the CLI's default CRC checksums.
+            plain["AWS_REQUEST_CHECKSUM_CALCULATION"] = "when_required"
+            plain["AWS_RESPONSE_CHECKSUM_VALIDATION"] = "when_required"
+        secret = s3.existing_secret
+        return core.ContainerArgs(
+            name=name,
+            image=s3.image.reference,
+            image_pull_policy=s3.image.pull_policy,
+            command=["/bin/sh", "-c", kube.script(script)],
+            env=[
+                *kube.plain_env(plain),
+                kube.secret_env("AWS_ACCESS_KEY_ID", SecretKeyRef(secret, s3.access_key_id_key)),
+                kube.secret_env("AWS_SECRET_ACCESS_KEY", SecretKeyRef(secret, s3.secret_access_key_key)),
+            ],
+            resources=resources,
+            security_context=kube.container_security_context(kube.POSTGRES_UID),
+            volume_mounts=[
+                self.mount(),
+                core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+            ],
+        )
+
+
+def declare_backup_target(
+    name: str,
+    settings: Settings,
+    namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> BackupTarget:
+    backup = settings.backup
+    if backup.target == "s3":
+        return BackupTarget(kind="s3", claim=None, s3=backup.s3)
+    claim = core.PersistentVolumeClaim(
+        f"{name}-volume",
+        metadata=kube.metadata(namespace, COMPONENT, VOLUME_NAME),
+        spec=core.PersistentVolumeClaimSpecArgs(
+            access_modes=["ReadWriteOnce"],
+            storage_class_name=backup.pvc.storage_class,
+            resources=core.VolumeResourceRequirementsArgs(requests={"storage": backup.pvc.size}),
+        ),
+        # The dumps are the last line of defence: guard them like the database itself.
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(protect=not settings.database.allow_destroy)
+        ),
+    )
+    return BackupTarget(kind="pvc", claim=claim, s3=None)

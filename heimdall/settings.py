@@ -322,6 +322,31 @@ class Probes(Model):
     liveness: ProbeTiming = ProbeTiming()
 
 
+class Rollout(Model):
+    """How the Heimdall StatefulSet replaces its pods when the image or config changes."""
+
+    min_ready_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=600,
+        description=(
+            "Seconds a new Heimdall pod must stay ready before the rolling update replaces "
+            "the next one (StatefulSet minReadySeconds), so a pod that passes its first "
+            "probes and then crashes stops the rollout while the old pods still serve."
+        ),
+    )
+    pre_stop_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description=(
+            "Seconds a stopping Heimdall pod keeps serving after Kubernetes takes it out of "
+            "the Service's endpoints, so that kube-proxy and the ingress controller stop "
+            "sending it requests before it exits (a preStop hook); 0 disables the hook."
+        ),
+    )
+
+
 class Ingress(Model):
     enabled: bool = False
     class_name: Optional[DnsSubdomain] = None
@@ -356,6 +381,10 @@ class Settings(Model):
     migration: Migration = Migration()
     probes: Probes = Probes()
     ingress: Ingress = Ingress()
+    rollout: Rollout = Field(
+        default=Rollout(),
+        description="Rolling update of the Heimdall pods; see docs/upgrades.md.",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:

@@ -56,10 +56,28 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 failure_threshold=timing.failure_threshold,
             )
 
+        # Endpoints removal and SIGTERM happen together: keep serving for a few seconds
+        # so that requests already routed here are not refused during a rollout.
+        pre_stop = (
+            core.LifecycleArgs(
+                pre_stop=core.LifecycleHandlerArgs(
+                    exec_=core.ExecActionArgs(
+                        command=["sleep", str(settings.rollout.pre_stop_seconds)]
+                    )
+                )
+            )
+            if settings.rollout.pre_stop_seconds
+            else None
+        )
+
         selector = kube.selector_labels(COMPONENT)
         self.service = core.Service(
             f"{name}-service",
-            metadata=kube.metadata(namespace, COMPONENT, SERVICE_NAME),
+            # No await: pulumi-kubernetes would wait until the Service has ready endpoints,
+            # i.e. until the StatefulSet's pods are ready (which the StatefulSet's own await
+            # proves, and its selector is this one), then 10 s more for stragglers: the last
+            # 10 s of every first deploy, with nothing learned. Nothing depends on it.
+            metadata=kube.metadata(namespace, COMPONENT, SERVICE_NAME, annotations=kube.SKIP_AWAIT),
             spec=core.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=selector,
@@ -76,8 +94,12 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 # A plain name: depending on the Service's output would make the StatefulSet
                 # wait for the Service's endpoints, which only its own pods provide.
                 service_name=SERVICE_NAME,
-                pod_management_policy="Parallel",
+                pod_management_policy="Parallel",  # scaling only; updates go one pod at a time
+                # A rolling update replaces one pod at a time (maxUnavailable is alpha before
+                # Kubernetes 1.35 and 1 by default) and moves on once the new pod has been
+                # ready for minReadySeconds, so with 2+ replicas the others keep serving.
                 update_strategy=k8s.apps.v1.StatefulSetUpdateStrategyArgs(type="RollingUpdate"),
+                min_ready_seconds=settings.rollout.min_ready_seconds,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 template=core.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
@@ -105,6 +127,7 @@ class HeimdallWorkload(pulumi.ComponentResource):
                                     kube.secret_env("JWT_SECRET", secrets.jwt_secret),
                                     kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
                                 ],
+                                lifecycle=pre_stop,
                                 startup_probe=http_probe(probes.startup),
                                 readiness_probe=http_probe(probes.readiness),
                                 liveness_probe=http_probe(probes.liveness),

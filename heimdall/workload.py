@@ -27,9 +27,11 @@ SERVICE_NAME = "heimdall"
 
 
 class HeimdallWorkload(pulumi.ComponentResource):
+    # The SDK evaluates a component's class annotations when it registers (looking for
+    # output types): `ingress` is annotated in __init__ so that a stack without an Ingress
+    # never imports pulumi_kubernetes.networking (about 40 ms).
     stateful_set: k8s.apps.v1.StatefulSet
     service: k8s.core.v1.Service
-    ingress: Optional[k8s.networking.v1.Ingress]
 
     def __init__(
         self,
@@ -148,7 +150,7 @@ class HeimdallWorkload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
 
-        self.ingress = None
+        self.ingress: Optional[k8s.networking.v1.Ingress] = None
         ingress = settings.ingress
         if ingress.enabled and ingress.host:
             self.ingress = k8s.networking.v1.Ingress(

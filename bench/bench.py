@@ -131,6 +131,16 @@ def measure_stack(stack: Path, runs: int, scratch: Path) -> dict[str, Any]:
     }
 
 
+def _gc_thresholds() -> list[int]:
+    """The collector's thresholds in the measured processes (the heimdall package sets them)."""
+    code = "import gc, json, heimdall; print(json.dumps(gc.get_threshold()))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=_env(), capture_output=True, text=True, check=True
+    )
+    thresholds: list[int] = json.loads(result.stdout)
+    return thresholds
+
+
 def time_test_suite() -> dict[str, Any]:
     started = time.perf_counter()
     result = subprocess.run(
@@ -216,6 +226,7 @@ def main() -> int:
         "stacks": stacks,
         "test_suite": suite,
         "machine": {
+            "gc_thresholds": _gc_thresholds(),
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),

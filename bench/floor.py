@@ -22,11 +22,14 @@ import resource  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
+# First, as the program does: the same mocks, and the same interpreter settings (the
+# heimdall package tunes the garbage collector when imported).
+from heimdall.mocks import HeimdallMocks, RecordingMonitor  # noqa: E402
+
+# isort: split
 import pulumi  # noqa: E402
 import pulumi_kubernetes as k8s  # noqa: E402
 from pulumi.runtime import settings as runtime_settings  # noqa: E402
-
-from heimdall.mocks import HeimdallMocks, RecordingMonitor  # noqa: E402
 
 
 def _snake(name: str) -> str:

@@ -16,7 +16,10 @@ import json  # noqa: E402 - the clock starts before the imports
 import resource  # noqa: E402
 import sys  # noqa: E402
 
-import pulumi  # noqa: E402, F401 - first, so that what follows is what the settings add
+import heimdall  # noqa: E402, F401 - as in `pulumi up`: the package's settings come first
+
+# isort: split
+import pulumi  # noqa: E402, F401 - next, so that what follows is what the settings add
 
 SETTINGS_STARTED = time.perf_counter()
 import heimdall.settings  # noqa: E402, F401 - pydantic and the settings model, timed apart

@@ -141,14 +141,15 @@ def _kubernetes_wait(registration: Registration) -> Optional[Wait]:
     if kind == "Job":
         return Wait("complete", JOB_COMPLETE)
     if kind == "StatefulSet":
-        replicas = int(_get(inputs, "spec", "replicas") or 1)
+        replicas = _get(inputs, "spec", "replicas")
+        replicas = 1 if replicas is None else int(replicas)  # the API's default is 1
         parallel = _get(inputs, "spec", "podManagementPolicy") == "Parallel"
         min_ready = int(_get(inputs, "spec", "minReadySeconds") or 0)
         # Creation: all pods at once (Parallel) or one after another (OrderedReady). A
         # rolling update replaces one pod at a time either way.
         return Wait(
-            f"{replicas} replica{'s' if replicas > 1 else ''} ready",
-            POD_READY if parallel else POD_READY * replicas,
+            f"{replicas} replica{'' if replicas == 1 else 's'} ready",
+            POD_READY * (min(replicas, 1) if parallel else replicas),
             rollout_seconds=replicas * (POD_READY + min_ready),
         )
     if kind in ("Deployment", "DaemonSet", "Pod"):

@@ -368,7 +368,15 @@ class Settings(Model):
     create_namespace: bool = True
     image: Image = Image(repository="mitre/heimdall2", tag="2.13.1")
     image_pull_secrets: list[DnsSubdomain] = []
-    replicas: int = Field(default=1, ge=1, le=50)
+    replicas: int = Field(
+        default=1,
+        ge=0,
+        le=50,
+        description=(
+            "Heimdall pods. 2 or more keep Heimdall serving during upgrades; 0 stops it "
+            "(a maintenance window, see docs/upgrades.md)."
+        ),
+    )
     resources: Resources = _resources("250m", "512Mi", "1", "1Gi")
     start_command: list[Annotated[str, Field(min_length=1)]] = Field(
         default=["yarn", "backend", "start"], min_length=1

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from heimdall import deploy_plan as dp
 from heimdall.settings import SettingsError, parse_settings
 from tests.conftest import containers
 
@@ -52,3 +53,11 @@ def test_the_migration_job_runs_before_the_rollout(build: Any) -> None:
         if r.name == "heimdall-app-statefulset"
     ]
     assert job.urn in app.dependencies
+
+
+def test_zero_replicas_stops_heimdall_for_a_maintenance_window(build: Any) -> None:
+    rendering = build({"replicas": 0})
+    assert _statefulset(rendering)["spec"]["replicas"] == 0
+    plan = dp.deploy_plan(rendering)
+    app = next(s for s in plan.steps if s.label == "StatefulSet/heimdall-app-statefulset")
+    assert (app.wait.until, app.finish - app.start) == ("0 replicas ready", 0)

@@ -311,7 +311,6 @@ def _ingress_backends(inputs: Mapping[str, Any]) -> list[str]:
 def deploy_plan(rendering: Rendering) -> DeployPlan:
     graph = Graph(rendering.registrations)
     customs = [r for r in graph.registrations if r.custom]
-    start: dict[str, int] = {}  # created (its dependencies are done)
     finish: dict[str, int] = {}  # created and, when awaited, ready
     cause: dict[str, Optional[str]] = {}  # the predecessor that ends last
 
@@ -324,10 +323,12 @@ def deploy_plan(rendering: Rendering) -> DeployPlan:
         candidates: list[tuple[int, str]] = []
         for dep in graph.start_after(urn):
             candidates.append((resolve(dep, inner), dep))
-        start[urn] = max((t for t, _ in candidates), default=0)
         for watched, mode in graph.watches(urn).items():
             resolve(watched, inner)
-            candidates.append((finish[watched] if mode == "ready" else start[watched], watched))
+            if mode == "ready":
+                candidates.append((finish[watched], watched))
+            else:  # it only has to exist: what it starts after
+                candidates.extend((finish[d], d) for d in graph.start_after(watched))
         latest, latest_urn = 0, None
         for time, dep in sorted(candidates, key=lambda c: graph.order[c[1]]):
             if time > latest:

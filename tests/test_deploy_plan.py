@@ -64,8 +64,9 @@ def test_nothing_but_the_chain_waits_for_the_jobs_or_the_app(
     """Secrets, ConfigMaps, policies, the Ingress...: none may wait for a Job or the app."""
     name, rendering = stack_file
     path = dp.deploy_plan(rendering).path_labels()
-    first_job = next(i for i, label in enumerate(path) if label.startswith("Job/"))
-    for index in range(first_job, len(path)):
+    jobs = [i for i, label in enumerate(path) if label.startswith("Job/")]
+    assert jobs, f"{name}: no Job on the critical path {path}"
+    for index in range(jobs[0], len(path)):
         waiting = {
             dp.label(r) for r in dp.dependents(rendering, _find(rendering, path[index]))
         }

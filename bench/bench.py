@@ -2,11 +2,12 @@
 
 For every stack file (Pulumi.*.yaml and examples/stacks/Pulumi.*.yaml) it measures, each
 in a fresh Python process, the program run under mocks (bench/program.py, which calls
-heimdall.render.run_stack_file) and the floor (bench/floor.py: the same Kubernetes objects
-declared directly with pulumi-kubernetes under the same mocks), alternating the two,
-`--runs` times each; it reports the medians of wall time (imports included) and peak RSS
-and their ratio. Each program run also records which cloud SDKs were imported next to
-those the stack uses. Then it times the whole test suite once (`pytest -q tests`).
+heimdall.render.run_stack_file), the floor (bench/floor.py: the same Kubernetes objects
+declared directly with pulumi-kubernetes under the same mocks) and the full floor (the
+floor plus the stack's other resources declared directly), rotating the three, `--runs`
+times each; it reports the medians of wall time (imports included) and peak RSS and the
+ratios. Each program run also records which cloud SDKs were imported next to those the
+stack uses. Then it times the whole test suite once (`pytest -q tests`).
 
 Prints a table, writes build/bench.json. Exit status 0, or with --check 1 when a target is
 missed. Targets: program time at most 1.3x the floor for every stack; no cloud SDK imported
@@ -60,9 +61,9 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _child(script: str, argument: str) -> dict[str, Any]:
+def _child(script: str, *arguments: str) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, str(BENCH / script), argument],
+        [sys.executable, str(BENCH / script), *arguments],
         cwd=REPO,
         env=_env(),
         capture_output=True,
@@ -70,17 +71,20 @@ def _child(script: str, argument: str) -> dict[str, Any]:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"{script} {argument} failed:\n{result.stderr}")
+        raise RuntimeError(f"{script} {' '.join(arguments)} failed:\n{result.stderr}")
     measurement: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return measurement
 
 
-def _manifests(stack: Path, into: Path) -> Path:
-    """The stack's Kubernetes objects, for the floor to declare."""
+def _stack_json(stack: Path, into: Path) -> Path:
+    """The stack's Kubernetes objects and its other custom resources, for the floor."""
     code = (
         "import json, sys\n"
-        "from heimdall.render import run_stack_file\n"
-        "json.dump(run_stack_file(sys.argv[1]).manifests(show_secrets=True), sys.stdout)\n"
+        "from heimdall.render import _plain, run_stack_file\n"
+        "r = run_stack_file(sys.argv[1])\n"
+        "others = [{'type': x.type, 'name': x.name, 'inputs': _plain(x.inputs, True)}\n"
+        "          for x in r.registrations if x.custom and not x.type.startswith('kubernetes:')]\n"
+        "json.dump({'manifests': r.manifests(show_secrets=True), 'others': others}, sys.stdout)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, str(stack)],
@@ -90,23 +94,29 @@ def _manifests(stack: Path, into: Path) -> Path:
         text=True,
         check=True,
     )
-    path = into / f"{stack.stem}.manifests.json"
+    path = into / f"{stack.stem}.json"
     path.write_text(result.stdout)
     return path
 
 
 def measure_stack(stack: Path, runs: int, scratch: Path) -> dict[str, Any]:
-    manifests = _manifests(stack, scratch)
+    data = str(_stack_json(stack, scratch))
     program: list[dict[str, Any]] = []
     floor: list[dict[str, Any]] = []
+    full: list[dict[str, Any]] = []
+    sides = [
+        (["program.py", str(stack)], program),
+        (["floor.py", data], floor),
+        (["floor.py", data, "--all"], full),
+    ]
     for run in range(runs):
-        # Alternate which goes first, so a slow moment does not always hit the same side.
-        pair = [("program.py", str(stack), program), ("floor.py", str(manifests), floor)]
-        for script, argument, results in pair if run % 2 == 0 else reversed(pair):
-            results.append(_child(script, argument))
+        # Rotate which side goes first, so a slow moment does not always hit the same one.
+        for arguments, results in sides[run % 3 :] + sides[: run % 3]:
+            results.append(_child(*arguments))
     median = statistics.median
     program_s = median(m["seconds"] for m in program)
     floor_s = median(m["seconds"] for m in floor)
+    full_s = median(m["seconds"] for m in full)
     imported = set(program[0]["cloud_sdks_imported"])
     used = set(program[0]["cloud_sdks_used"])
     return {
@@ -117,9 +127,14 @@ def measure_stack(stack: Path, runs: int, scratch: Path) -> dict[str, Any]:
         "program_seconds": program_s,
         "floor_seconds": floor_s,
         "ratio": program_s / floor_s,
+        "full_floor_seconds": full_s,
+        "full_floor_resources": full[0]["resources"],
+        "full_floor_skipped": full[0]["skipped"],
+        "full_ratio": program_s / full_s,
         "settings_import_seconds": median(m["settings_import_seconds"] for m in program),
         "program_peak_rss_mb": median(m["peak_rss_kb"] for m in program) / 1024,
         "floor_peak_rss_mb": median(m["peak_rss_kb"] for m in floor) / 1024,
+        "full_floor_peak_rss_mb": median(m["peak_rss_kb"] for m in full) / 1024,
         "memory_ratio": median(m["peak_rss_kb"] for m in program)
         / median(m["peak_rss_kb"] for m in floor),
         "cloud_sdks_imported": sorted(imported),
@@ -128,6 +143,7 @@ def measure_stack(stack: Path, runs: int, scratch: Path) -> dict[str, Any]:
         "runs": runs,
         "program_seconds_all": [m["seconds"] for m in program],
         "floor_seconds_all": [m["seconds"] for m in floor],
+        "full_floor_seconds_all": [m["seconds"] for m in full],
     }
 
 
@@ -161,9 +177,10 @@ def time_test_suite() -> dict[str, Any]:
 
 
 def table(stacks: list[dict[str, Any]]) -> str:
+    width = max([len("stack")] + [len(s["stack"]) for s in stacks])
     header = (
-        f"{'stack':<34} {'k8s':>4} {'all':>4} {'program':>9} {'floor':>8} {'ratio':>6} "
-        f"{'settings':>9} {'prog MB':>8} {'floor MB':>8}  cloud SDKs imported (unused)"
+        f"{'stack':<{width}} {'k8s':>4} {'all':>4} {'program':>8} {'floor':>7} {'ratio':>6} "
+        f"{'full':>7} {'ratio':>6} {'settings':>8} {'MB':>6} {'floor MB':>8}  cloud SDKs imported"
     )
     lines = [header, "-" * len(header)]
     for s in stacks:
@@ -171,9 +188,11 @@ def table(stacks: list[dict[str, Any]]) -> str:
         if s["unused_cloud_sdks"]:
             clouds += f" (UNUSED: {', '.join(s['unused_cloud_sdks'])})"
         lines.append(
-            f"{s['stack']:<34} {s['kubernetes_objects']:>4} {s['resources']:>4} "
-            f"{s['program_seconds']:>8.3f}s {s['floor_seconds']:>7.3f}s {s['ratio']:>5.2f}x "
-            f"{s['settings_import_seconds']:>8.3f}s {s['program_peak_rss_mb']:>8.1f} {s['floor_peak_rss_mb']:>8.1f}  {clouds}"
+            f"{s['stack']:<{width}} {s['kubernetes_objects']:>4} {s['resources']:>4} "
+            f"{s['program_seconds']:>7.3f}s {s['floor_seconds']:>6.3f}s {s['ratio']:>5.2f}x "
+            f"{s['full_floor_seconds']:>6.3f}s {s['full_ratio']:>5.2f}x "
+            f"{s['settings_import_seconds']:>7.3f}s {s['program_peak_rss_mb']:>6.1f} "
+            f"{s['floor_peak_rss_mb']:>8.1f}  {clouds}"
         )
     return "\n".join(lines)
 
@@ -192,8 +211,10 @@ def main() -> int:
         stacks = [measure_stack(path, args.runs, Path(scratch)) for path in files]
     suite = None if args.no_tests else time_test_suite()
 
-    print(f"program under mocks vs floor (median of {args.runs} runs, imports included;")
-    print(" settings = the program's time importing pydantic and the settings model)")
+    print(f"program under mocks vs floors (median of {args.runs} runs, imports included)")
+    print("  floor: the same Kubernetes objects declared directly; full: the floor plus the")
+    print("  stack's other resources (cloud, random) declared directly; settings: the")
+    print("  program's time importing pydantic and the settings model")
     print(table(stacks))
     misses = [
         f"{s['stack']}: program {s['ratio']:.2f}x the floor (target <= {MAX_RATIO}x)"

@@ -30,8 +30,16 @@ def test_the_dev_stack_imports_no_cloud_sdk_and_the_floor_declares_the_same_obje
     assert program["cloud_sdks_used"] == []
     assert program["cloud_sdks_imported"] == []  # the registry imports providers lazily
 
-    manifests = tmp_path / "dev.json"
-    manifests.write_text(json.dumps(run_stack_file("Pulumi.dev.yaml").manifests()))
-    floor = _run("bench/floor.py", str(manifests))
-    assert floor["objects"] == program["objects"] > 0
-    assert program["resources"] > program["objects"]  # components and random passwords
+    rendering = run_stack_file("Pulumi.dev.yaml")
+    others = [
+        {"type": r.type, "name": r.name, "inputs": r.inputs}
+        for r in rendering.registrations
+        if r.custom and not r.type.startswith("kubernetes:")
+    ]
+    stack = tmp_path / "dev.json"
+    stack.write_text(json.dumps({"manifests": rendering.manifests(), "others": others}))
+    floor = _run("bench/floor.py", str(stack))
+    assert floor["objects"] == floor["resources"] == program["objects"] > 0
+    full = _run("bench/floor.py", str(stack), "--all")  # plus the random passwords
+    assert (full["objects"], full["skipped"]) == (program["objects"], 0)
+    assert full["resources"] == program["objects"] + len(others) > floor["resources"]

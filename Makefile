@@ -5,13 +5,14 @@ CHECKOV_VENV ?= .venv-checkov
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: help venv checkov-venv system-deps test unit lint typecheck render render-all reference clean
+.PHONY: help venv checkov-venv system-deps bench test unit lint typecheck render render-all reference clean
 
 help:
 	@echo "make test            lint, type-check and the whole test suite (what CI runs)"
 	@echo "make render STACK=dev  render Pulumi.STACK.yaml offline into build/STACK"
 	@echo "make render-all      render every stack file in the repository"
 	@echo "make reference       rewrite README's configuration reference from the model"
+	@echo "make bench           time the program under mocks against a floor (build/bench.json)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +61,6 @@ reference: venv
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+bench: venv
+	$(PY) bench/bench.py

@@ -25,7 +25,7 @@ from heimdall.settings import SettingsError
 
 
 def _render(args: argparse.Namespace) -> int:
-    from heimdall import render
+    from heimdall import deploy_plan, render
 
     try:
         stack_file = render.load_stack_file(args.stack)
@@ -42,6 +42,7 @@ def _render(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("build") / stack_file.name
     render.write(rendering, out, show_secrets=args.show_secrets)
     print(render.summary(rendering, out))
+    print(deploy_plan.format_plan(deploy_plan.deploy_plan(rendering)))
     if args.no_validate:
         return 0
     errors = render.validate_manifests(rendering.manifests(show_secrets=False), args.kube_version)

@@ -281,6 +281,12 @@ def image_pull_secrets(settings: Settings) -> Optional[list[core.LocalObjectRefe
     return [core.LocalObjectReferenceArgs(name=s) for s in settings.image_pull_secrets] or None
 
 
+# pulumi-kubernetes creates the object and does not wait for it to become ready. Only for
+# objects whose readiness another await already proves; never on a Job whose completion
+# something depends on (the migration Job).
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+
+
 def tmp_volume(name: str = "tmp") -> core.VolumeArgs:
     return core.VolumeArgs(name=name, empty_dir=core.EmptyDirVolumeSourceArgs())
 

@@ -1107,6 +1107,31 @@ class Probes(Model):
     """Liveness probe."""
 
 
+class Rollout(Model):
+    """How the Heimdall StatefulSet replaces its pods when the image or config changes."""
+
+    min_ready_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=600,
+        description=(
+            "Seconds a new Heimdall pod must stay ready before the rolling update replaces "
+            "the next one (StatefulSet minReadySeconds), so a pod that passes its first "
+            "probes and then crashes stops the rollout while the old pods still serve."
+        ),
+    )
+    pre_stop_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description=(
+            "Seconds a stopping Heimdall pod keeps serving after Kubernetes takes it out of "
+            "the Service's endpoints, so that kube-proxy and the ingress controller stop "
+            "sending it requests before it exits (a preStop hook); 0 disables the hook."
+        ),
+    )
+
+
 class Ingress(Model):
     enabled: bool = False
     """Create an Ingress."""
@@ -1589,8 +1614,15 @@ class Settings(Model):
     """The Heimdall image."""
     image_pull_secrets: list[DnsSubdomain] = []
     """Secrets used to pull images."""
-    replicas: int = Field(default=1, ge=1, le=50)
-    """Number of Heimdall pods."""
+    replicas: int = Field(
+        default=1,
+        ge=0,
+        le=50,
+        description=(
+            "Heimdall pods. 2 or more keep Heimdall serving during upgrades; 0 stops it "
+            "(a maintenance window, see docs/upgrades.md)."
+        ),
+    )
     resources: Resources = _resources("250m", "512Mi", "1", "1Gi")
     """Requests and limits of the Heimdall container."""
     start_command: list[Annotated[str, Field(min_length=1)]] = Field(
@@ -1680,6 +1712,10 @@ class Settings(Model):
     )
     backup: Backup = Field(default=Backup(), description="Scheduled database backups.")
     restore: Restore = Field(default=Restore(), description="Restore from a dump.")
+    rollout: Rollout = Field(
+        default=Rollout(),
+        description="Rolling update of the Heimdall pods; see docs/upgrades.md.",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:

@@ -34,9 +34,11 @@ STATEFUL_SET_NAME = "heimdall"
 
 
 class HeimdallWorkload(pulumi.ComponentResource):
+    # The SDK evaluates a component's class annotations when it registers (looking for
+    # output types): `ingress` is annotated in __init__ so that a stack without an Ingress
+    # never imports pulumi_kubernetes.networking (about 40 ms).
     stateful_set: k8s.apps.v1.StatefulSet
     service: k8s.core.v1.Service
-    ingress: Optional[k8s.networking.v1.Ingress]
 
     def __init__(
         self,
@@ -65,10 +67,28 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 failure_threshold=timing.failure_threshold,
             )
 
+        # Endpoints removal and SIGTERM happen together: keep serving for a few seconds
+        # so that requests already routed here are not refused during a rollout.
+        pre_stop = (
+            core.LifecycleArgs(
+                pre_stop=core.LifecycleHandlerArgs(
+                    exec_=core.ExecActionArgs(
+                        command=["sleep", str(settings.rollout.pre_stop_seconds)]
+                    )
+                )
+            )
+            if settings.rollout.pre_stop_seconds
+            else None
+        )
+
         selector = kube.selector_labels(COMPONENT)
         self.service = core.Service(
             f"{name}-service",
-            metadata=kube.metadata(namespace, COMPONENT, SERVICE_NAME),
+            # No await: pulumi-kubernetes would wait until the Service has ready endpoints,
+            # i.e. until the StatefulSet's pods are ready (which the StatefulSet's own await
+            # proves, and its selector is this one), then 10 s more for stragglers: the last
+            # 10 s of every first deploy, with nothing learned. Nothing depends on it.
+            metadata=kube.metadata(namespace, COMPONENT, SERVICE_NAME, annotations=kube.SKIP_AWAIT),
             spec=core.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=selector,
@@ -86,8 +106,12 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 # A plain name: depending on the Service's output would make the StatefulSet
                 # wait for the Service's endpoints, which only its own pods provide.
                 service_name=SERVICE_NAME,
-                pod_management_policy="Parallel",
+                pod_management_policy="Parallel",  # scaling only; updates go one pod at a time
+                # A rolling update replaces one pod at a time (maxUnavailable is alpha before
+                # Kubernetes 1.35 and 1 by default) and moves on once the new pod has been
+                # ready for minReadySeconds, so with 2+ replicas the others keep serving.
                 update_strategy=k8s.apps.v1.StatefulSetUpdateStrategyArgs(type="RollingUpdate"),
+                min_ready_seconds=settings.rollout.min_ready_seconds,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 template=core.PodTemplateSpecArgs(
                     metadata=kube.pod_metadata(COMPONENT, settings),
@@ -119,6 +143,7 @@ class HeimdallWorkload(pulumi.ComponentResource):
                                     kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
                                     *extra.env,
                                 ],
+                                lifecycle=pre_stop,
                                 startup_probe=http_probe(probes.startup),
                                 readiness_probe=http_probe(probes.readiness),
                                 liveness_probe=http_probe(probes.liveness),
@@ -140,7 +165,7 @@ class HeimdallWorkload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
 
-        self.ingress = None
+        self.ingress: Optional[k8s.networking.v1.Ingress] = None
         ingress = settings.ingress
         if ingress.enabled and ingress.host:
             self.ingress = k8s.networking.v1.Ingress(

@@ -50,7 +50,7 @@ def test_defaults_follow_the_issue_and_the_image_contract() -> None:
     [
         ({"namespce": "x"}, "heimdall:namespce: unknown key"),
         ({"replicas": "many"}, "heimdall:replicas = 'many': Input should be a valid integer"),
-        ({"replicas": 0}, "heimdall:replicas = 0: Input should be greater than or equal to 1"),
+        ({"replicas": -1}, "heimdall:replicas = -1: Input should be greater than or equal to 0"),
         ({"database": {"provider": "mysql"}}, "heimdall:database: provider"),
         ({"database": {"provider": "mysql"}}, "provider 'mysql' is not one of: aws-rds, azure-postgres, embedded, external, gcp-cloudsql"),
         ({"database": {"provider": "external"}}, "needs the external section"),

@@ -89,7 +89,14 @@ class EmbeddedPostgres(pulumi.ComponentResource):
         )
         service = core.Service(
             f"{name}-service",
-            metadata=kube.metadata(namespace, COMPONENT, "heimdall-postgres"),
+            # No await: clients wait for the StatefulSet (whose await proves the pod ready,
+            # and whose selector is this one); awaiting the Service's endpoints as well
+            # would put 10 s of endpoint settling between "database ready" and the
+            # migration Job. The clients' wait-for-database init container checks the
+            # real thing, a connection through this Service.
+            metadata=kube.metadata(
+                namespace, COMPONENT, "heimdall-postgres", annotations=kube.SKIP_AWAIT
+            ),
             spec=core.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=selector,

@@ -1,0 +1,262 @@
+"""The benchmark behind `make bench`: program overhead, cloud SDK imports, test suite time.
+
+For every stack file (Pulumi.*.yaml and examples/stacks/Pulumi.*.yaml) it measures, each
+in a fresh Python process, the program run under mocks (bench/program.py, which calls
+heimdall.render.run_stack_file), the floor (bench/floor.py: the same Kubernetes objects
+declared directly with pulumi-kubernetes under the same mocks) and the full floor (the
+floor plus the stack's other resources declared directly), rotating the three, `--runs`
+times each; it reports the medians of wall time (imports included) and peak RSS and the
+ratios. Each program run also records which cloud SDKs were imported next to those the
+stack uses. Then it times the whole test suite once (`pytest -q tests`).
+
+Prints a table, writes build/bench.json. Exit status 0, or with --check 1 when a target is
+missed. Targets: program time at most 1.3x the floor for every stack; no cloud SDK imported
+that the stack does not use; the test suite under 180 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+MAX_RATIO = 1.3
+MAX_SUITE_SECONDS = 180.0
+
+
+def stack_files() -> list[Path]:
+    """The same stack files the tests build (tests/conftest.py STACK_FILES)."""
+    return sorted(REPO.glob("Pulumi.*.yaml")) + sorted(
+        (REPO / "examples" / "stacks").glob("Pulumi.*.yaml")
+    )
+
+
+def _stack_path(stack: str) -> Path:
+    """A stack file path, or a stack name such as `dev` for Pulumi.dev.yaml."""
+    path = Path(stack)
+    if not path.exists() and (REPO / f"Pulumi.{stack}.yaml").exists():
+        path = REPO / f"Pulumi.{stack}.yaml"
+    return path.resolve()
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def _child(script: str, *arguments: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / script), *arguments],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{script} {' '.join(arguments)} failed:\n{result.stderr}")
+    measurement: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return measurement
+
+
+def _stack_json(stack: Path, into: Path) -> Path:
+    """The stack's Kubernetes objects and its other custom resources, for the floor."""
+    code = (
+        "import json, sys\n"
+        "from heimdall.render import _plain, run_stack_file\n"
+        "r = run_stack_file(sys.argv[1])\n"
+        "others = [{'type': x.type, 'name': x.name, 'inputs': _plain(x.inputs, True)}\n"
+        "          for x in r.registrations if x.custom and not x.type.startswith('kubernetes:')]\n"
+        "json.dump({'manifests': r.manifests(show_secrets=True), 'others': others}, sys.stdout)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(stack)],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path = into / f"{stack.stem}.json"
+    path.write_text(result.stdout)
+    return path
+
+
+def measure_stack(stack: Path, runs: int, scratch: Path) -> dict[str, Any]:
+    data = str(_stack_json(stack, scratch))
+    program: list[dict[str, Any]] = []
+    floor: list[dict[str, Any]] = []
+    full: list[dict[str, Any]] = []
+    sides = [
+        (["program.py", str(stack)], program),
+        (["floor.py", data], floor),
+        (["floor.py", data, "--all"], full),
+    ]
+    for run in range(runs):
+        # Rotate which side goes first, so a slow moment does not always hit the same one.
+        for arguments, results in sides[run % 3 :] + sides[: run % 3]:
+            results.append(_child(*arguments))
+    median = statistics.median
+    program_s = median(m["seconds"] for m in program)
+    floor_s = median(m["seconds"] for m in floor)
+    full_s = median(m["seconds"] for m in full)
+    imported = set(program[0]["cloud_sdks_imported"])
+    used = set(program[0]["cloud_sdks_used"])
+    return {
+        "stack": _name(stack),
+        "kubernetes_objects": program[0]["objects"],
+        "floor_objects": floor[0]["objects"],
+        "resources": program[0]["resources"],
+        "program_seconds": program_s,
+        "floor_seconds": floor_s,
+        "ratio": program_s / floor_s,
+        "full_floor_seconds": full_s,
+        "full_floor_resources": full[0]["resources"],
+        "full_floor_skipped": full[0]["skipped"],
+        "full_ratio": program_s / full_s,
+        "settings_import_seconds": median(m["settings_import_seconds"] for m in program),
+        "program_peak_rss_mb": median(m["peak_rss_kb"] for m in program) / 1024,
+        "floor_peak_rss_mb": median(m["peak_rss_kb"] for m in floor) / 1024,
+        "full_floor_peak_rss_mb": median(m["peak_rss_kb"] for m in full) / 1024,
+        "memory_ratio": median(m["peak_rss_kb"] for m in program)
+        / median(m["peak_rss_kb"] for m in floor),
+        "cloud_sdks_imported": sorted(imported),
+        "cloud_sdks_used": sorted(used),
+        "unused_cloud_sdks": sorted(imported - used),
+        "runs": runs,
+        "program_seconds_all": [m["seconds"] for m in program],
+        "floor_seconds_all": [m["seconds"] for m in floor],
+        "full_floor_seconds_all": [m["seconds"] for m in full],
+    }
+
+
+def _gc_thresholds() -> list[int]:
+    """The collector's thresholds in the measured processes (the heimdall package sets them)."""
+    code = "import gc, json, heimdall; print(json.dumps(gc.get_threshold()))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=_env(), capture_output=True, text=True, check=True
+    )
+    thresholds: list[int] = json.loads(result.stdout)
+    return thresholds
+
+
+def time_test_suite() -> dict[str, Any]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    summary = next(
+        (line.strip("= ") for line in reversed(lines) if re.search(r"\d+ (passed|failed)", line)),
+        lines[-1] if lines else "",
+    )
+    return {"seconds": seconds, "exit_code": result.returncode, "summary": summary}
+
+
+def table(stacks: list[dict[str, Any]]) -> str:
+    width = max([len("stack")] + [len(s["stack"]) for s in stacks])
+    header = (
+        f"{'stack':<{width}} {'k8s':>4} {'all':>4} {'program':>8} {'floor':>7} {'ratio':>6} "
+        f"{'full':>7} {'ratio':>6} {'settings':>8} {'MB':>6} {'floor MB':>8}  cloud SDKs imported"
+    )
+    lines = [header, "-" * len(header)]
+    for s in stacks:
+        clouds = ", ".join(s["cloud_sdks_imported"]) or "none"
+        if s["unused_cloud_sdks"]:
+            clouds += f" (UNUSED: {', '.join(s['unused_cloud_sdks'])})"
+        lines.append(
+            f"{s['stack']:<{width}} {s['kubernetes_objects']:>4} {s['resources']:>4} "
+            f"{s['program_seconds']:>7.3f}s {s['floor_seconds']:>6.3f}s {s['ratio']:>5.2f}x "
+            f"{s['full_floor_seconds']:>6.3f}s {s['full_ratio']:>5.2f}x "
+            f"{s['settings_import_seconds']:>7.3f}s {s['program_peak_rss_mb']:>6.1f} "
+            f"{s['floor_peak_rss_mb']:>8.1f}  {clouds}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs of each side per stack")
+    parser.add_argument("--stack", action="append", help="only these stack files (repeatable)")
+    parser.add_argument("--no-tests", action="store_true", help="do not time the test suite")
+    parser.add_argument("--out", default=str(REPO / "build" / "bench.json"))
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+
+    files = [_stack_path(s) for s in args.stack] if args.stack else stack_files()
+    with tempfile.TemporaryDirectory() as scratch:
+        stacks = [measure_stack(path, args.runs, Path(scratch)) for path in files]
+    suite = None if args.no_tests else time_test_suite()
+
+    print(f"program under mocks vs floors (median of {args.runs} runs, imports included)")
+    print("  floor: the same Kubernetes objects declared directly; full: the floor plus the")
+    print("  stack's other resources (cloud, random) declared directly; settings: the")
+    print("  program's time importing pydantic and the settings model")
+    print(table(stacks))
+    misses = [
+        f"{s['stack']}: program {s['ratio']:.2f}x the floor (target <= {MAX_RATIO}x)"
+        for s in stacks
+        if s["ratio"] > MAX_RATIO
+    ] + [
+        f"{s['stack']}: imports cloud SDKs it does not use: {', '.join(s['unused_cloud_sdks'])}"
+        for s in stacks
+        if s["unused_cloud_sdks"]
+    ]
+    if suite is not None:
+        print(
+            f"test suite: {suite['seconds']:.1f}s ({suite['summary']}; exit {suite['exit_code']}) "
+            f"on {os.cpu_count()} cores"
+        )
+        if suite["seconds"] > MAX_SUITE_SECONDS:
+            misses.append(f"test suite took {suite['seconds']:.0f}s (target < {MAX_SUITE_SECONDS:.0f}s)")
+        if suite["exit_code"] != 0:
+            misses.append(f"test suite failed: {suite['summary']}")
+    print("targets: " + ("all met" if not misses else "MISSED"))
+    for miss in misses:
+        print(f"  - {miss}")
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "targets": {"max_ratio": MAX_RATIO, "max_suite_seconds": MAX_SUITE_SECONDS},
+        "met": not misses,
+        "misses": misses,
+        "stacks": stacks,
+        "test_suite": suite,
+        "machine": {
+            "gc_thresholds": _gc_thresholds(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+    }
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written to {_name(out)}")
+    return 1 if args.check and misses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -265,10 +265,21 @@ def test_an_ingress_is_awaited_beside_the_chain(build: Any) -> None:
 
 def test_the_services_skip_await_and_say_so(build: Any) -> None:
     plan = dp.deploy_plan(build())
-    assert set(plan.skipped) == {"Service/heimdall-app-service", "Service/heimdall-database-service"}
+    assert set(plan.skipped) == {
+        "Service/heimdall-app-service",
+        "Service/heimdall-database-service",
+        "PersistentVolumeClaim/heimdall-operations-backups-volume",
+    }
     text = dp.format_plan(plan)
     assert f"critical path (~{plan.seconds}s): {DATABASE} -> {MIGRATION} -> {APP}" in text
     assert "not awaited (pulumi.com/skipAwait): " in text
+
+
+def test_a_restore_sits_between_the_database_and_the_migrations(build: Any) -> None:
+    plan = dp.deploy_plan(build({"restore": {"from": "heimdall-20261124T021500Z.dump"}}))
+    path = plan.path_labels()
+    assert path[0] == DATABASE and path[-2:] == [MIGRATION, APP]
+    assert len(path) == 4 and path[1].startswith("Job/heimdall-operations-restore-")
 
 
 def test_render_prints_the_plan_after_the_summary(

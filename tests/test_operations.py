@@ -147,6 +147,12 @@ def test_the_backup_volume_is_protected_like_the_database(build: BuildFn) -> Non
     assert claim.protect is False
 
 
+def test_pulumi_does_not_wait_for_the_backup_volume_to_bind(build: BuildFn) -> None:
+    # WaitForFirstConsumer classes bind it only when the first backup pod runs.
+    volume = build({}).manifest("PersistentVolumeClaim", "heimdall-backups")
+    assert volume["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
+
+
 def test_backups_off_creates_neither_cron_job_nor_volume(build: BuildFn) -> None:
     rendering = build({"backup": {"enabled": False}})
     assert not rendering.resources("kubernetes:batch/v1:CronJob")

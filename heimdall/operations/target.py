@@ -114,7 +114,12 @@ def declare_backup_target(
         return BackupTarget(kind="s3", claim=None, s3=backup.s3)
     claim = core.PersistentVolumeClaim(
         f"{name}-volume",
-        metadata=kube.metadata(namespace, COMPONENT, VOLUME_NAME),
+        # skipAwait: on a WaitForFirstConsumer StorageClass the claim stays Pending until
+        # the first backup pod mounts it (hours later); waiting for Bound would add time
+        # to `pulumi up`, or time it out, and guard nothing: the pod binds it when it runs.
+        metadata=kube.metadata(
+            namespace, COMPONENT, VOLUME_NAME, annotations={"pulumi.com/skipAwait": "true"}
+        ),
         spec=core.PersistentVolumeClaimSpecArgs(
             access_modes=["ReadWriteOnce"],
             storage_class_name=backup.pvc.storage_class,

@@ -148,7 +148,6 @@ class Model(BaseModel):
         frozen=True,
         coerce_numbers_to_str=True,
         validate_default=True,
-        use_attribute_docstrings=True,
     )
 
 
@@ -156,26 +155,19 @@ class Model(BaseModel):
 
 
 class ResourceAmounts(Model):
-    cpu: Optional[Quantity] = None
-    """CPU, a Kubernetes quantity (e.g. 250m, 1)."""
-    memory: Optional[Quantity] = None
-    """Memory, a Kubernetes quantity (e.g. 512Mi, 1Gi)."""
+    cpu: Optional[Quantity] = Field(default=None, description="CPU, a Kubernetes quantity (e.g. 250m, 1).")
+    memory: Optional[Quantity] = Field(default=None, description="Memory, a Kubernetes quantity (e.g. 512Mi, 1Gi).")
 
 
 class Resources(Model):
-    requests: ResourceAmounts = ResourceAmounts()
-    """What the scheduler reserves."""
-    limits: ResourceAmounts = ResourceAmounts()
-    """The most the container may use."""
+    requests: ResourceAmounts = Field(default=ResourceAmounts(), description="What the scheduler reserves.")
+    limits: ResourceAmounts = Field(default=ResourceAmounts(), description="The most the container may use.")
 
 
 class Image(Model):
-    repository: ImageRepository
-    """Image repository."""
-    tag: ImageTag
-    """Image tag; pin a version (moving tags make `pulumi up` non-reproducible)."""
-    pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
-    """Always, IfNotPresent or Never."""
+    repository: ImageRepository = Field(description="Image repository.")
+    tag: ImageTag = Field(description="Image tag; pin a version (moving tags make `pulumi up` non-reproducible).")
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(default="IfNotPresent", description="Always, IfNotPresent or Never.")
 
     @property
     def reference(self) -> str:
@@ -200,12 +192,9 @@ def _resources(cpu_req: str, mem_req: str, cpu_lim: str, mem_lim: str) -> Resour
 
 
 class Persistence(Model):
-    enabled: bool = True
-    """Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only)."""
-    size: Quantity = "10Gi"
-    """Size of the data volume."""
-    storage_class: str = ""
-    """StorageClass of the data volume; empty uses the cluster's default."""
+    enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only).")
+    size: Quantity = Field(default="10Gi", description="Size of the data volume.")
+    storage_class: str = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
 
     @model_validator(mode="after")
     def _storage_class_name(self) -> Persistence:
@@ -215,23 +204,16 @@ class Persistence(Model):
 
 
 class EmbeddedDatabase(Model):
-    image: Image = Image(repository="postgres", tag="17")
-    """The official PostgreSQL image (17 by default; 18+ changes the data layout, handled)."""
-    persistence: Persistence = Persistence()
-    """The data volume."""
-    resources: Resources = _resources("100m", "128Mi", "200m", "256Mi")
-    """Requests and limits of the PostgreSQL container (as the original chart)."""
+    image: Image = Field(default=Image(repository="postgres", tag="17"), description="The official PostgreSQL image (17 by default; 18+ changes the data layout, handled).")
+    persistence: Persistence = Field(default=Persistence(), description="The data volume.")
+    resources: Resources = Field(default=_resources("100m", "128Mi", "200m", "256Mi"), description="Requests and limits of the PostgreSQL container (as the original chart).")
 
 
 class ExternalDatabase(Model):
-    host: Hostname
-    """Host name of the existing PostgreSQL server."""
-    existing_secret: Optional[DnsSubdomain] = None
-    """A Secret you manage that holds the database password."""
-    existing_secret_password_key: str = "password"
-    """The key of the password in existingSecret."""
-    password: Optional[SecretStr] = None
-    """The database password as a Pulumi secret (`pulumi config set --secret --path database.external.password`)."""
+    host: Hostname = Field(description="Host name of the existing PostgreSQL server.")
+    existing_secret: Optional[DnsSubdomain] = Field(default=None, description="A Secret you manage that holds the database password.")
+    existing_secret_password_key: str = Field(default="password", description="The key of the password in existingSecret.")
+    password: Optional[SecretStr] = Field(default=None, description="The database password as a Pulumi secret (`pulumi config set --secret --path database.external.password`).")
 
     @model_validator(mode="after")
     def _one_password_source(self) -> ExternalDatabase:
@@ -672,20 +654,13 @@ class AzurePostgresDatabase(Model):
 
 
 class Database(Model):
-    provider: str = "embedded"
-    """Where the database comes from: embedded (PostgreSQL in the cluster) or external (an existing server); the managed providers are listed in the registry."""
-    name: PgIdentifier = "heimdall"
-    """Database name Heimdall uses."""
-    username: PgIdentifier = "postgres"
-    """Database user Heimdall connects as."""
-    port: Port = 5432
-    """Database port."""
-    client_image: Image = Image(repository="postgres", tag="17")
-    """Image with the PostgreSQL client tools (pg_isready) for the wait-for-database init container; its major version should be at least the server's."""
-    wait_timeout_seconds: int = Field(default=300, ge=10, le=3600)
-    """How long the wait-for-database init container waits before it fails with a clear message."""
-    tls: DatabaseTlsSettings = DatabaseTlsSettings()
-    """TLS between Heimdall (and its Jobs) and the database."""
+    provider: str = Field(default="embedded", description="Where the database comes from: embedded (PostgreSQL in the cluster) or external (an existing server); the managed providers are listed in the registry.")
+    name: PgIdentifier = Field(default="heimdall", description="Database name Heimdall uses.")
+    username: PgIdentifier = Field(default="postgres", description="Database user Heimdall connects as.")
+    port: Port = Field(default=5432, description="Database port.")
+    client_image: Image = Field(default=Image(repository="postgres", tag="17"), description="Image with the PostgreSQL client tools (pg_isready) for the wait-for-database init container; its major version should be at least the server's.")
+    wait_timeout_seconds: int = Field(default=300, ge=10, le=3600, description="How long the wait-for-database init container waits before it fails with a clear message.")
+    tls: DatabaseTlsSettings = Field(default=DatabaseTlsSettings(), description="TLS between Heimdall (and its Jobs) and the database.")
     allow_destroy: bool = Field(
         default=False,
         description=(
@@ -693,10 +668,8 @@ class Database(Model):
             "instances and their databases are protected unless this is true."
         ),
     )
-    embedded: Optional[EmbeddedDatabase] = None
-    """Settings of the embedded PostgreSQL (provider embedded)."""
-    external: Optional[ExternalDatabase] = None
-    """Settings of an existing PostgreSQL server (provider external)."""
+    embedded: Optional[EmbeddedDatabase] = Field(default=None, description="Settings of the embedded PostgreSQL (provider embedded).")
+    external: Optional[ExternalDatabase] = Field(default=None, description="Settings of an existing PostgreSQL server (provider external).")
     aws_rds: Optional[AwsRdsDatabase] = Field(
         default=None, description="Settings of provider aws-rds (Amazon RDS for PostgreSQL)."
     )
@@ -1013,29 +986,19 @@ class Restore(Model):
 class SecretKeys(Model):
     """Key names inside `secrets.existingSecret`."""
 
-    jwt_secret: str = "JWT_SECRET"
-    """Key of JWT_SECRET in existingSecret."""
-    api_key_secret: str = "API_KEY_SECRET"
-    """Key of API_KEY_SECRET in existingSecret."""
-    admin_password: str = "ADMIN_PASSWORD"
-    """Key of ADMIN_PASSWORD in existingSecret."""
-    database_password: str = "DATABASE_PASSWORD"
-    """Key of the database password in existingSecret."""
+    jwt_secret: str = Field(default="JWT_SECRET", description="Key of JWT_SECRET in existingSecret.")
+    api_key_secret: str = Field(default="API_KEY_SECRET", description="Key of API_KEY_SECRET in existingSecret.")
+    admin_password: str = Field(default="ADMIN_PASSWORD", description="Key of ADMIN_PASSWORD in existingSecret.")
+    database_password: str = Field(default="DATABASE_PASSWORD", description="Key of the database password in existingSecret.")
 
 
 class Secrets(Model):
-    existing_secret: Optional[DnsSubdomain] = None
-    """A Secret you manage holding every secret (keys as in `keys`); nothing is generated."""
-    keys: SecretKeys = SecretKeys()
-    """Key names inside existingSecret."""
-    jwt_secret: Optional[SecretStr] = None
-    """JWT_SECRET as a Pulumi secret (32+ characters); generated when unset."""
-    api_key_secret: Optional[SecretStr] = None
-    """API_KEY_SECRET as a Pulumi secret (32+ characters); generated when unset."""
-    admin_password: Optional[SecretStr] = None
-    """ADMIN_PASSWORD of the admin user the seeders create, as a Pulumi secret; generated when unset."""
-    database_password: Optional[SecretStr] = None
-    """The database password as a Pulumi secret; generated when unset (except for an external database)."""
+    existing_secret: Optional[DnsSubdomain] = Field(default=None, description="A Secret you manage holding every secret (keys as in `keys`); nothing is generated.")
+    keys: SecretKeys = Field(default=SecretKeys(), description="Key names inside existingSecret.")
+    jwt_secret: Optional[SecretStr] = Field(default=None, description="JWT_SECRET as a Pulumi secret (32+ characters); generated when unset.")
+    api_key_secret: Optional[SecretStr] = Field(default=None, description="API_KEY_SECRET as a Pulumi secret (32+ characters); generated when unset.")
+    admin_password: Optional[SecretStr] = Field(default=None, description="ADMIN_PASSWORD of the admin user the seeders create, as a Pulumi secret; generated when unset.")
+    database_password: Optional[SecretStr] = Field(default=None, description="The database password as a Pulumi secret; generated when unset (except for an external database).")
 
     @model_validator(mode="after")
     def _one_approach(self) -> Secrets:
@@ -1057,8 +1020,7 @@ class Secrets(Model):
 
 
 class Admin(Model):
-    email: str = Field(default="admin@heimdall.local", pattern=r"^[^@\s]+@[^@\s]+$")
-    """ADMIN_EMAIL: the administrator the seeders create when no admin exists."""
+    email: str = Field(default="admin@heimdall.local", pattern=r"^[^@\s]+@[^@\s]+$", description="ADMIN_EMAIL: the administrator the seeders create when no admin exists.")
     uses_external_auth: bool = Field(
         default=False,
         description="Seed the administrator as an external-auth (LDAP/OAuth) user "
@@ -1073,38 +1035,26 @@ class Migration(Model):
             "yarn backend sequelize db:seed:all",
         ],
         min_length=1,
+        description="Shell commands the migration Job runs in the Heimdall image, in /app, in order (default: those of image 2.13.x; 2.12.x and older use `sequelize-cli`).",
     )
-    """Shell commands the migration Job runs in the Heimdall image, in /app, in order (default: those of image 2.13.x; 2.12.x and older use `sequelize-cli`)."""
-    timeout_seconds: int = Field(default=600, ge=60, le=86400)
-    """activeDeadlineSeconds of the migration Job; Pulumi waits this long plus two minutes."""
-    backoff_limit: int = Field(default=2, ge=0, le=10)
-    """Retries of the migration Job before the update fails."""
-    run_id: Optional[Annotated[str, Field(max_length=63, pattern=r"^[A-Za-z0-9._-]+$")]] = None
-    """Change it to run the migrations again without any other change."""
-    resources: Resources = _resources("250m", "512Mi", "1", "1Gi")
-    """Requests and limits of the migration container."""
+    timeout_seconds: int = Field(default=600, ge=60, le=86400, description="activeDeadlineSeconds of the migration Job; Pulumi waits this long plus two minutes.")
+    backoff_limit: int = Field(default=2, ge=0, le=10, description="Retries of the migration Job before the update fails.")
+    run_id: Optional[Annotated[str, Field(max_length=63, pattern=r"^[A-Za-z0-9._-]+$")]] = Field(default=None, description="Change it to run the migrations again without any other change.")
+    resources: Resources = Field(default=_resources("250m", "512Mi", "1", "1Gi"), description="Requests and limits of the migration container.")
 
 
 class ProbeTiming(Model):
-    initial_delay_seconds: int = Field(default=0, ge=0)
-    """Seconds before the first probe."""
-    period_seconds: int = Field(default=10, ge=1)
-    """Seconds between probes."""
-    timeout_seconds: int = Field(default=5, ge=1)
-    """Seconds before a probe times out."""
-    failure_threshold: int = Field(default=3, ge=1)
-    """Failures in a row before the probe fails."""
+    initial_delay_seconds: int = Field(default=0, ge=0, description="Seconds before the first probe.")
+    period_seconds: int = Field(default=10, ge=1, description="Seconds between probes.")
+    timeout_seconds: int = Field(default=5, ge=1, description="Seconds before a probe times out.")
+    failure_threshold: int = Field(default=3, ge=1, description="Failures in a row before the probe fails.")
 
 
 class Probes(Model):
-    path: str = Field(default="/server", pattern=r"^/[^\s]*$")
-    """HTTP path probed. /server is a real, cheap route; Heimdall has no health endpoint and answers unknown paths with the web app (200)."""
-    startup: ProbeTiming = ProbeTiming(period_seconds=10, failure_threshold=36)
-    """Startup probe: up to 6 minutes for the server to listen."""
-    readiness: ProbeTiming = ProbeTiming()
-    """Readiness probe."""
-    liveness: ProbeTiming = ProbeTiming()
-    """Liveness probe."""
+    path: str = Field(default="/server", pattern=r"^/[^\s]*$", description="HTTP path probed. /server is a real, cheap route; Heimdall has no health endpoint and answers unknown paths with the web app (200).")
+    startup: ProbeTiming = Field(default=ProbeTiming(period_seconds=10, failure_threshold=36), description="Startup probe: up to 6 minutes for the server to listen.")
+    readiness: ProbeTiming = Field(default=ProbeTiming(), description="Readiness probe.")
+    liveness: ProbeTiming = Field(default=ProbeTiming(), description="Liveness probe.")
 
 
 class Rollout(Model):
@@ -1133,16 +1083,11 @@ class Rollout(Model):
 
 
 class Ingress(Model):
-    enabled: bool = False
-    """Create an Ingress."""
-    class_name: Optional[DnsSubdomain] = None
-    """IngressClass name; empty uses the cluster's default."""
-    host: Optional[Hostname] = None
-    """Host name users reach Heimdall at (required when enabled)."""
-    tls_secret_name: Optional[DnsSubdomain] = None
-    """Secret with the TLS certificate for host; also makes the derived URL https."""
-    annotations: dict[str, str] = {}
-    """Annotations of the Ingress (e.g. for cert-manager or body size)."""
+    enabled: bool = Field(default=False, description="Create an Ingress.")
+    class_name: Optional[DnsSubdomain] = Field(default=None, description="IngressClass name; empty uses the cluster's default.")
+    host: Optional[Hostname] = Field(default=None, description="Host name users reach Heimdall at (required when enabled).")
+    tls_secret_name: Optional[DnsSubdomain] = Field(default=None, description="Secret with the TLS certificate for host; also makes the derived URL https.")
+    annotations: dict[str, str] = Field(default={}, description="Annotations of the Ingress (e.g. for cert-manager or body size).")
 
     @model_validator(mode="after")
     def _host_when_enabled(self) -> Ingress:
@@ -1606,14 +1551,10 @@ JwtDuration = Annotated[str, AfterValidator(_jwt_expire_time)]
 
 
 class Settings(Model):
-    namespace: DnsLabel = "heimdall"
-    """Kubernetes namespace of every object."""
-    create_namespace: bool = True
-    """Create the namespace (protected like the database: deleting it deletes its volumes)."""
-    image: Image = Image(repository="mitre/heimdall2", tag="2.13.1")
-    """The Heimdall image."""
-    image_pull_secrets: list[DnsSubdomain] = []
-    """Secrets used to pull images."""
+    namespace: DnsLabel = Field(default="heimdall", description="Kubernetes namespace of every object.")
+    create_namespace: bool = Field(default=True, description="Create the namespace (protected like the database: deleting it deletes its volumes).")
+    image: Image = Field(default=Image(repository="mitre/heimdall2", tag="2.13.1"), description="The Heimdall image.")
+    image_pull_secrets: list[DnsSubdomain] = Field(default=[], description="Secrets used to pull images.")
     replicas: int = Field(
         default=1,
         ge=0,
@@ -1623,28 +1564,19 @@ class Settings(Model):
             "(a maintenance window, see docs/upgrades.md)."
         ),
     )
-    resources: Resources = _resources("250m", "512Mi", "1", "1Gi")
-    """Requests and limits of the Heimdall container."""
+    resources: Resources = Field(default=_resources("250m", "512Mi", "1", "1Gi"), description="Requests and limits of the Heimdall container.")
     start_command: list[Annotated[str, Field(min_length=1)]] = Field(
-        default=["yarn", "backend", "start"], min_length=1
+        default=["yarn", "backend", "start"], min_length=1,
+        description="Command of the Heimdall container; migrations are the Job's work.",
     )
-    """Command of the Heimdall container; migrations are the Job's work."""
-    env: dict[EnvName, str] = {}
-    """Extra plain environment variables for Heimdall (ConfigMap); secret names are refused."""
-    external_url: Optional[HttpUrl] = None
-    """EXTERNAL_URL, the URL users reach Heimdall at; derived from the ingress when unset."""
-    database: Database = Field(default_factory=lambda: Database())
-    """The database: provider and its settings."""
-    secrets: Secrets = Secrets()
-    """Heimdall's secrets: generated, supplied as Pulumi secrets, or an existing Secret."""
-    admin: Admin = Admin()
-    """The administrator account."""
-    migration: Migration = Migration()
-    """The migration Job."""
-    probes: Probes = Probes()
-    """Probes of the Heimdall container."""
-    ingress: Ingress = Ingress()
-    """The Ingress."""
+    env: dict[EnvName, str] = Field(default={}, description="Extra plain environment variables for Heimdall (ConfigMap); secret names are refused.")
+    external_url: Optional[HttpUrl] = Field(default=None, description="EXTERNAL_URL, the URL users reach Heimdall at; derived from the ingress when unset.")
+    database: Database = Field(default_factory=lambda: Database(), description="The database: provider and its settings.")
+    secrets: Secrets = Field(default=Secrets(), description="Heimdall's secrets: generated, supplied as Pulumi secrets, or an existing Secret.")
+    admin: Admin = Field(default=Admin(), description="The administrator account.")
+    migration: Migration = Field(default=Migration(), description="The migration Job.")
+    probes: Probes = Field(default=Probes(), description="Probes of the Heimdall container.")
+    ingress: Ingress = Field(default=Ingress(), description="The Ingress.")
     gateway: Gateway = Field(default=Gateway(), description="Gateway API HTTPRoute to Heimdall.")
     # Heimdall's own settings (CONTEXT.md's environment table).
     auth: Auth = Field(default=Auth(), description="Login providers: ldap, github, gitlab, google, okta, oidc.")

@@ -111,10 +111,12 @@ class Rendering:
         return {r.urn: r for r in self.registrations}
 
     def manifests(self, show_secrets: bool = True) -> list[dict[str, Any]]:
-        """The Kubernetes objects, as `kubectl apply` would take them."""
-        return [
+        """The Kubernetes objects, as `kubectl apply` would take them, in Helm's install
+        order (the Namespace first), then by name: the same stack renders the same files."""
+        objects = [
             manifest(r, show_secrets) for r in self.registrations if r.type.startswith("kubernetes:")
         ]
+        return sorted(objects, key=_install_order)
 
     def manifest(self, kind: str, name: Optional[str] = None) -> dict[str, Any]:
         """The one object of `kind` (and `name`, when given); fails if not exactly one."""
@@ -126,6 +128,24 @@ class Rendering:
         if len(found) != 1:
             raise LookupError(f"{len(found)} {kind} objects named {name!r}")
         return found[0]
+
+
+# Helm's install order (pkg/releaseutil/kind_sorter.go), for the kinds this program makes.
+INSTALL_ORDER = [
+    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget",
+    "ServiceAccount", "Secret", "ConfigMap", "StorageClass", "PersistentVolume",
+    "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
+    "Role", "RoleBinding", "Service", "DaemonSet", "Pod", "ReplicationController",
+    "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
+    "IngressClass", "Ingress", "APIService", "HTTPRoute",
+]
+
+
+def _install_order(obj: dict[str, Any]) -> tuple[int, str, str, str]:
+    kind = obj.get("kind", "")
+    rank = INSTALL_ORDER.index(kind) if kind in INSTALL_ORDER else len(INSTALL_ORDER)
+    meta = obj.get("metadata") or {}
+    return rank, kind, str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
 def _plain(value: Any, show_secrets: bool) -> Any:
@@ -297,7 +317,7 @@ def write(rendering: Rendering, out: Path, show_secrets: bool = False) -> list[P
             "dependsOn": sorted(filter(None, (_logical(rendering, d) for d in r.dependencies))),
             "inputs": _plain(r.inputs, show_secrets),
         }
-        for r in rendering.registrations
+        for r in sorted(rendering.registrations, key=lambda r: (r.type, r.name))
     ]
     if not show_secrets:
         resources = [_mask_secret_resource(r) for r in resources]

@@ -110,3 +110,17 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "https://heimdall.example.com" in result.stdout
+
+
+def test_the_same_stack_renders_the_same_files_in_apply_order(tmp_path: Path) -> None:
+    for out in ("a", "b"):
+        assert main(["render", str(REPO / "Pulumi.dev.yaml"), "--out", str(tmp_path / out), "--no-validate"]) == 0
+    first = {p.name: p.read_text() for p in (tmp_path / "a").iterdir()}
+    second = {p.name: p.read_text() for p in (tmp_path / "b").iterdir()}
+    assert first == second
+    names = sorted(first)
+    # kubectl apply -f DIR goes in file-name order: the Namespace must come first.
+    assert names[0].startswith("01-namespace-")
+    assert names.index(next(n for n in names if "-job-" in n)) > names.index(
+        next(n for n in names if "-configmap-" in n)
+    )

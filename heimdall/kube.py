@@ -403,3 +403,64 @@ def env_from(config_map: Optional[pulumi.Input[str]]) -> Optional[Sequence[core.
     if config_map is None:
         return None
     return [core.EnvFromSourceArgs(config_map_ref=core.ConfigMapEnvSourceArgs(name=config_map))]
+
+
+# --- Heimdall's pods (the server and the migration Job) -------------------------------------
+
+
+def heimdall_container(
+    settings: Settings,
+    name: str,
+    command: Sequence[str],
+    client: DatabaseClient,
+    extra: PodAdditions,
+    config_map_name: pulumi.Input[str],
+    env: Sequence[core.EnvVarArgs],
+    resources: Resources,
+    **more: Any,
+) -> core.ContainerArgs:
+    """A container in the Heimdall image, in /app, with the plain environment from the
+    ConfigMap, `env` after the database client's, the hardened security context, and
+    the database client's and additions' mounts plus a writable /tmp."""
+    return core.ContainerArgs(
+        name=name,
+        image=settings.image.reference,
+        image_pull_policy=settings.image.pull_policy,
+        working_dir="/app",
+        command=list(command),
+        env_from=env_from(config_map_name),
+        env=[*client.env, *env],
+        resources=resource_requirements(resources),
+        security_context=heimdall_container_security_context(settings),
+        volume_mounts=[
+            *client.volume_mounts,
+            *extra.volume_mounts,
+            core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        ],
+        **more,
+    )
+
+
+def heimdall_pod_spec(
+    settings: Settings,
+    service_account_name: pulumi.Input[str],
+    client: DatabaseClient,
+    extra: PodAdditions,
+    container: core.ContainerArgs,
+    spread: bool = False,
+    restart_policy: Optional[str] = None,
+) -> core.PodSpecArgs:
+    """The pod around a `heimdall_container`: the stack's service account without an API
+    token, the hardened pod security context, scheduling, the database client's init
+    containers, and the volumes the container mounts."""
+    return core.PodSpecArgs(
+        restart_policy=restart_policy,
+        service_account_name=service_account_name,
+        automount_service_account_token=False,
+        security_context=pod_security_context(HEIMDALL_UID, settings.pod_security_context),
+        **heimdall_scheduling(settings, spread=spread),
+        image_pull_secrets=image_pull_secrets(settings),
+        init_containers=client.init_containers,
+        containers=[container],
+        volumes=[*client.volumes, *extra.volumes, tmp_volume()],
+    )

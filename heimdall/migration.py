@@ -73,45 +73,29 @@ class MigrationJob(pulumi.ComponentResource):
                 active_deadline_seconds=migration.timeout_seconds,
                 template=core.PodTemplateSpecArgs(
                     metadata=kube.pod_metadata(COMPONENT, settings, template_annotations),
-                    spec=core.PodSpecArgs(
-                        restart_policy="Never",
-                        service_account_name=service_account_name,
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(
-                            kube.HEIMDALL_UID, settings.pod_security_context
-                        ),
-                        **kube.heimdall_scheduling(settings),
-                        image_pull_secrets=kube.image_pull_secrets(settings),
-                        init_containers=client.init_containers,
-                        containers=[
-                            core.ContainerArgs(
-                                name="migrate",
-                                image=settings.image.reference,
-                                image_pull_policy=settings.image.pull_policy,
-                                working_dir="/app",
-                                command=["/bin/sh", "-ec", "\n".join(migration.commands)],
-                                env_from=kube.env_from(config_map_name),
-                                env=[
-                                    *client.env,
-                                    kube.secret_env("ADMIN_PASSWORD", secrets.admin_password),
-                                    core.EnvVarArgs(
-                                        name="ADMIN_USES_EXTERNAL_AUTH",
-                                        value="true" if settings.admin.uses_external_auth else "false",
-                                    ),
-                                    kube.secret_env("JWT_SECRET", secrets.jwt_secret),
-                                ],
-                                resources=kube.resource_requirements(migration.resources),
-                                security_context=kube.heimdall_container_security_context(
-                                    settings
+                    spec=kube.heimdall_pod_spec(
+                        settings,
+                        service_account_name,
+                        client,
+                        extra,
+                        kube.heimdall_container(
+                            settings,
+                            "migrate",
+                            ["/bin/sh", "-ec", "\n".join(migration.commands)],
+                            client,
+                            extra,
+                            config_map_name,
+                            env=[
+                                kube.secret_env("ADMIN_PASSWORD", secrets.admin_password),
+                                core.EnvVarArgs(
+                                    name="ADMIN_USES_EXTERNAL_AUTH",
+                                    value="true" if settings.admin.uses_external_auth else "false",
                                 ),
-                                volume_mounts=[
-                                    *client.volume_mounts,
-                                    *extra.volume_mounts,
-                                    core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                                ],
-                            )
-                        ],
-                        volumes=[*client.volumes, *extra.volumes, kube.tmp_volume()],
+                                kube.secret_env("JWT_SECRET", secrets.jwt_secret),
+                            ],
+                            resources=migration.resources,
+                        ),
+                        restart_policy="Never",
                     ),
                 ),
             ),

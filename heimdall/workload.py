@@ -115,50 +115,31 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 template=core.PodTemplateSpecArgs(
                     metadata=kube.pod_metadata(COMPONENT, settings),
-                    spec=core.PodSpecArgs(
-                        service_account_name=service_account_name,
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(
-                            kube.HEIMDALL_UID, settings.pod_security_context
+                    spec=kube.heimdall_pod_spec(
+                        settings,
+                        service_account_name,
+                        client,
+                        extra,
+                        kube.heimdall_container(
+                            settings,
+                            "heimdall",
+                            settings.start_command,
+                            client,
+                            extra,
+                            config_map_name,
+                            env=[
+                                kube.secret_env("JWT_SECRET", secrets.jwt_secret),
+                                kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
+                                *extra.env,
+                            ],
+                            resources=settings.resources,
+                            ports=[core.ContainerPortArgs(name="http", container_port=HTTP_PORT)],
+                            lifecycle=pre_stop,
+                            startup_probe=http_probe(probes.startup),
+                            readiness_probe=http_probe(probes.readiness),
+                            liveness_probe=http_probe(probes.liveness),
                         ),
-                        **kube.heimdall_scheduling(settings, spread=True),
-                        image_pull_secrets=kube.image_pull_secrets(settings),
-                        init_containers=client.init_containers,
-                        containers=[
-                            core.ContainerArgs(
-                                name="heimdall",
-                                image=settings.image.reference,
-                                image_pull_policy=settings.image.pull_policy,
-                                working_dir="/app",
-                                command=settings.start_command,
-                                ports=[
-                                    core.ContainerPortArgs(
-                                        name="http", container_port=HTTP_PORT
-                                    )
-                                ],
-                                env_from=kube.env_from(config_map_name),
-                                env=[
-                                    *client.env,
-                                    kube.secret_env("JWT_SECRET", secrets.jwt_secret),
-                                    kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
-                                    *extra.env,
-                                ],
-                                lifecycle=pre_stop,
-                                startup_probe=http_probe(probes.startup),
-                                readiness_probe=http_probe(probes.readiness),
-                                liveness_probe=http_probe(probes.liveness),
-                                resources=kube.resource_requirements(settings.resources),
-                                security_context=kube.heimdall_container_security_context(
-                                    settings
-                                ),
-                                volume_mounts=[
-                                    *client.volume_mounts,
-                                    *extra.volume_mounts,
-                                    core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                                ],
-                            )
-                        ],
-                        volumes=[*client.volumes, *extra.volumes, kube.tmp_volume()],
+                        spread=True,
                     ),
                 ),
             ),

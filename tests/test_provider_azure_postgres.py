@@ -146,6 +146,22 @@ def test_public_access_is_open_to_the_allowed_ranges_only() -> None:
     assert rendering.resources("azure-native:privatedns:") == []
 
 
+def test_server_writes_run_one_after_another() -> None:
+    # A Flexible Server answers concurrent operations with ServerIsBusy.
+    rendering = render(PUBLIC)
+    urn = {r.name: r.urn for r in rendering.registrations}
+    chain = [
+        "heimdall-database-require-secure-transport",
+        "heimdall-database-database",
+        "heimdall-database-firewall-203-0-113-0-24",
+        "heimdall-database-firewall-198-51-100-7",
+        "heimdall-database-firewall-192-0-2-10-192-0-2-20",
+    ]
+    by_name = {r.name: r for r in rendering.registrations}
+    for before, after in zip(chain, chain[1:]):
+        assert urn[before] in by_name[after].dependencies, f"{after} does not wait for {before}"
+
+
 def test_options_reach_the_server() -> None:
     rendering = render(
         with_settings(

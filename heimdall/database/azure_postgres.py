@@ -61,7 +61,6 @@ class AzurePostgres(pulumi.ComponentResource):
         azure = database.azure
         if azure is None:  # the settings model guarantees it; keep mypy honest
             raise ValueError("database.azure is required for provider 'azure-postgres'")
-        child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=not database.allow_destroy)
         tags = {"app": "heimdall", "managed-by": "pulumi", "pulumi-stack": pulumi.get_stack(), **azure.tags}
 
@@ -112,18 +111,8 @@ class AzurePostgres(pulumi.ComponentResource):
             source="user-override",
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
-        firewall_rules = [
-            dbforpostgresql.FirewallRule(
-                f"{name}-firewall-{re.sub(r'[^0-9]+', '-', allowed).strip('-')}",
-                resource_group_name=resource_group,
-                server_name=server_name,
-                start_ip_address=first,
-                end_ip_address=last,
-                opts=child,
-            )
-            for allowed in azure.allowed_ip_ranges
-            for first, last in [ip_range_bounds(allowed)]
-        ]
+        # One after another: a Flexible Server runs one operation at a time and answers
+        # concurrent writes with ServerIsBusy, so the first `pulumi up` would fail at random.
         sql_database = dbforpostgresql.Database(
             f"{name}-database",
             resource_group_name=resource_group,
@@ -131,8 +120,23 @@ class AzurePostgres(pulumi.ComponentResource):
             database_name=database.name,
             charset="UTF8",
             collation="en_US.utf8",
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(
+                stateful, pulumi.ResourceOptions(depends_on=[secure_transport])
+            ),
         )
+        previous: pulumi.Resource = sql_database
+        firewall_rules = []
+        for allowed in azure.allowed_ip_ranges:
+            first, last = ip_range_bounds(allowed)
+            previous = dbforpostgresql.FirewallRule(
+                f"{name}-firewall-{re.sub(r'[^0-9]+', '-', allowed).strip('-')}",
+                resource_group_name=resource_group,
+                server_name=server_name,
+                start_ip_address=first,
+                end_ip_address=last,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
+            )
+            firewall_rules.append(previous)
 
         self.connection = DatabaseConnection(
             provider="azure-postgres",

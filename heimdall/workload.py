@@ -30,6 +30,8 @@ core = k8s.core.v1
 COMPONENT = "heimdall"
 HTTP_PORT = 3000
 SERVICE_NAME = "heimdall"
+# Controllers that select Ingresses by the kubernetes.io/ingress.class annotation only.
+LEGACY_INGRESS_CLASSES = frozenset({"gce", "gce-internal"})
 STATEFUL_SET_NAME = "heimdall"
 
 
@@ -149,13 +151,18 @@ class HeimdallWorkload(pulumi.ComponentResource):
         self.ingress: Optional[k8s.networking.v1.Ingress] = None
         ingress = settings.ingress
         if ingress.enabled and ingress.host:
+            annotations = dict(ingress.annotations)
+            class_name = ingress.class_name
+            if class_name in LEGACY_INGRESS_CLASSES:
+                # GKE's controller ignores an Ingress with spec.ingressClassName set: it
+                # reads only this annotation (and Pulumi would wait for an address forever).
+                annotations.setdefault("kubernetes.io/ingress.class", class_name)
+                class_name = None
             self.ingress = k8s.networking.v1.Ingress(
                 f"{name}-ingress",
-                metadata=kube.metadata(
-                    namespace, COMPONENT, "heimdall", annotations=ingress.annotations
-                ),
+                metadata=kube.metadata(namespace, COMPONENT, "heimdall", annotations=annotations),
                 spec=k8s.networking.v1.IngressSpecArgs(
-                    ingress_class_name=ingress.class_name,
+                    ingress_class_name=class_name,
                     tls=[
                         k8s.networking.v1.IngressTLSArgs(
                             hosts=[ingress.host], secret_name=ingress.tls_secret_name

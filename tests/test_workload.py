@@ -123,3 +123,13 @@ def test_replicas_image_pull_secrets_and_service_account(build) -> None:
     assert pod["automountServiceAccountToken"] is False
     account = rendering.manifest("ServiceAccount", "heimdall")
     assert account["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize("class_name", ["gce", "gce-internal"])
+def test_gke_ingress_classes_become_the_annotation_gke_reads(build, class_name: str) -> None:
+    rendering = build(
+        {"ingress": {"enabled": True, "className": class_name, "host": "heimdall.example.com"}}
+    )
+    ingress = rendering.manifest("Ingress", "heimdall")
+    assert "ingressClassName" not in ingress["spec"]
+    assert ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] == class_name

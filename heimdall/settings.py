@@ -1680,6 +1680,15 @@ class Settings(Model):
                 "database.external needs a password: set database.external.existingSecret "
                 "(a Secret you manage) or database.external.password (a Pulumi secret)"
             )
+        tls = self.database.tls
+        if (self.backup_enabled or self.restore.from_) and tls.mode == "verify" and tls.ca is None:
+            # Heimdall (Node) has its own CA bundle; pg_dump/pg_restore in the official
+            # postgres image have none (it ships without ca-certificates).
+            raise ValueError(
+                "backup and restore verify the database's certificate with pg_dump and "
+                "pg_restore, whose image has no system CA store: with database.tls.mode "
+                "verify set database.tls.ca (the server's CA bundle), or turn backup off"
+            )
         self._guardrail_checks()
         return self
 

@@ -176,7 +176,7 @@ def test_external_database_backups_use_its_tls_and_password_secret(build: BuildF
         {
             "database": {
                 "provider": "external",
-                "tls": {"mode": "verify"},
+                "tls": {"mode": "verify", "ca": {"name": "db-ca", "key": "ca.pem"}},
                 "external": {"host": "db.example.com", "existingSecret": "db-credentials"},
             }
         }
@@ -184,7 +184,25 @@ def test_external_database_backups_use_its_tls_and_password_secret(build: BuildF
     env = env_of(containers(backup_pod(rendering), "backup"))
     assert env["DATABASE_HOST"] == "db.example.com"
     assert env["DATABASE_SSL"] == "true" and env["DATABASE_SSL_INSECURE"] == "false"
+    assert env["DATABASE_SSL_CA"].endswith("/ca.pem")
     assert env["DATABASE_PASSWORD"] == {"secret": ("db-credentials", "password")}
+
+
+def test_verified_tls_without_a_ca_is_refused_for_backup_and_restore() -> None:
+    # The postgres image has no system CA store, so pg_dump could never verify.
+    external = {
+        "provider": "external",
+        "tls": {"mode": "verify"},
+        "external": {"host": "db.example.com", "existingSecret": "db-credentials"},
+    }
+    with pytest.raises(SettingsError, match="set database.tls.ca"):
+        parse_settings({"database": external})
+    with pytest.raises(SettingsError, match="set database.tls.ca"):
+        parse_settings(
+            {"database": external, "backup": {"enabled": False}, "restore": {"from": "x.dump"}}
+        )
+    # Heimdall alone (Node has its own CA bundle) is fine.
+    assert parse_settings({"database": external, "backup": {"enabled": False}})
 
 
 def test_s3_target_dumps_in_an_init_container_and_uploads_with_the_aws_cli(build: BuildFn) -> None:

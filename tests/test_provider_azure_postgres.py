@@ -158,7 +158,7 @@ def test_server_writes_run_one_after_another() -> None:
         "heimdall-database-firewall-192-0-2-10-192-0-2-20",
     ]
     by_name = {r.name: r for r in rendering.registrations}
-    for before, after in zip(chain, chain[1:]):
+    for before, after in zip(chain, chain[1:], strict=False):
         assert urn[before] in by_name[after].dependencies, f"{after} does not wait for {before}"
 
 

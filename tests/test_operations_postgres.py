@@ -4,15 +4,20 @@ Every script is taken from the rendered objects (CronJob, Job, their containers'
 commands), never from heimdall/scripts/ directly: what runs here is what the cluster gets.
 Only environment values that point at this machine (host, port, directories, the password
 the cluster would read from a Secret) are replaced.
+
+Target s3: the upload and download containers' scripts run the real AWS CLI against a real
+S3 API, moto's server on loopback with authentication on (tests/s3.py). The stack is
+rendered with backup.s3.endpoint set to that server, so the endpoint is not replaced
+either; only the access key pair (the Secret's values) and HOME are supplied.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -34,6 +39,8 @@ from tests.pg import (
     run_script,
     start_script,
 )
+from tests.s3 import S3Server, cli_bin
+from tests.s3 import missing_reason as s3_missing_reason
 
 BIN_DIR = postgres_bin_dir()
 pytestmark = pytest.mark.skipif(BIN_DIR is None, reason=MISSING_REASON)
@@ -58,27 +65,6 @@ def rendered() -> Rendering:
             "namespace": "heimdall",
             "database": {"provider": "embedded"},
             "backup": {"retention": 2},
-            "restore": {"from": "heimdall-20250101T000000Z.dump"},
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def rendered_s3() -> Rendering:
-    return render(
-        {
-            "database": {"provider": "embedded"},
-            "backup": {
-                "target": "s3",
-                "retention": 2,
-                "s3": {
-                    "bucket": "heimdall-backups",
-                    "prefix": "stacks/test/",
-                    "endpoint": "https://minio.example.com",
-                    "forcePathStyle": True,
-                    "existingSecret": "backup-s3",
-                },
-            },
             "restore": {"from": "heimdall-20250101T000000Z.dump"},
         }
     )
@@ -601,51 +587,127 @@ def test_tls_settings_reach_pg_dump(
     assert dumps(tmp_path / "untrusted") == []
 
 
-# --- target s3 (the AWS CLI replaced by tests/fake_aws.py) ------------------------------------
+# --- target s3: the real AWS CLI against a real S3 API on loopback (tests/s3.py) ---------------
+
+# The values of docs/operations.md's example, so that its IAM policy applies as written.
+S3_BUCKET = "my-heimdall-backups"
+S3_PREFIX = "heimdall/prod/"
+S3_REGION = "eu-west-1"
+S3_SECRET_NAME = "heimdall-backup-s3"
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[S3Server]:
+    reason = s3_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = S3Server(S3_REGION)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def rendered_s3(s3_server: S3Server) -> Rendering:
+    """Target s3 with backup.s3.endpoint set to the S3 server here: no value is overridden."""
+    return render(
+        {
+            "database": {"provider": "embedded"},
+            "backup": {
+                "target": "s3",
+                "retention": 2,
+                "s3": {
+                    "bucket": S3_BUCKET,
+                    "prefix": S3_PREFIX,
+                    "region": S3_REGION,
+                    "endpoint": s3_server.endpoint,
+                    "forcePathStyle": True,
+                    "existingSecret": S3_SECRET_NAME,
+                },
+            },
+            "restore": {"from": "heimdall-20250101T000000Z.dump"},
+        }
+    )
 
 
 @pytest.fixture
-def fake_s3(tmp_path: Path) -> tuple[Path, Path]:
-    """(bucket root, directory with a fake `aws` on it)."""
-    root = tmp_path / "s3"
-    (root / "heimdall-backups").mkdir(parents=True)
-    bin_dir = tmp_path / "aws-bin"
-    bin_dir.mkdir()
-    aws = bin_dir / "aws"
-    aws.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'tests' / 'fake_aws.py'} \"$@\"\n")
-    aws.chmod(0o755)
-    return root, bin_dir
+def s3(s3_server: S3Server) -> S3Server:
+    """The server, with the bucket empty."""
+    s3_server.fresh_bucket(S3_BUCKET)
+    return s3_server
 
 
-def _aws_env(container: dict[str, Any], root: Path, bin_dir: Path, home: Path, **extra: str) -> dict[str, str]:
+@pytest.fixture
+def aws(tmp_path: Path) -> tuple[Path, Path]:
+    """(directory with the logging `aws` for PATH, the log of its command lines)."""
+    log = tmp_path / "aws-argv.log"
+    log.touch()
+    return cli_bin(tmp_path / "aws-bin", log), log
+
+
+def documented_policy() -> dict[str, Any]:
+    """The IAM policy docs/operations.md tells users to grant the backup key."""
+    text = (REPO / "docs" / "operations.md").read_text()
+    match = re.search(r"<!-- s3-backup-policy -->\s*```json\n(.*?)```", text, re.S)
+    assert match, "docs/operations.md has no marked s3-backup-policy JSON block"
+    policy: dict[str, Any] = json.loads(match.group(1))
+    return policy
+
+
+def s3_env(
+    container: dict[str, Any], aws_bin: Path, home: Path, key: tuple[str, str], **extra: str
+) -> dict[str, str]:
+    """The container's rendered environment; the key pair is what the Secret would hold."""
+    secret_refs = {
+        item["name"]: item["valueFrom"]["secretKeyRef"]
+        for item in container["env"] if "valueFrom" in item
+    }
+    assert secret_refs == {
+        "AWS_ACCESS_KEY_ID": {"name": S3_SECRET_NAME, "key": "AWS_ACCESS_KEY_ID"},
+        "AWS_SECRET_ACCESS_KEY": {"name": S3_SECRET_NAME, "key": "AWS_SECRET_ACCESS_KEY"},
+    }
     env = container_env(
         container,
-        {"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key-value",
-         "HOME": str(home), **extra},
+        {"AWS_ACCESS_KEY_ID": key[0], "AWS_SECRET_ACCESS_KEY": key[1], "HOME": str(home), **extra},
     )
-    env.update({"PATH": f"{bin_dir}:/usr/bin:/bin", "FAKE_S3_ROOT": str(root)})
+    env["PATH"] = f"{aws_bin}:/usr/bin:/bin"
     return env
 
 
-def test_s3_backup_uploads_a_verified_dump_then_prunes_and_restores(
-    rendered_s3: Rendering, pg: PostgresServer, tmp_path: Path, fake_s3: tuple[Path, Path]
-) -> None:
-    root, aws_bin = fake_s3
-    bucket = root / "heimdall-backups"
-    prefix = bucket / "stacks" / "test"
-    prefix.mkdir(parents=True)
+def seed_old_dumps(s3: S3Server) -> dict[str, int]:
+    """Three old dumps under the prefix, and objects pruning must never touch."""
     for day in ("01", "02", "03"):
-        (prefix / f"heimdall-202001{day}T000000Z.dump").write_bytes(b"old")
-    (prefix / "notes.txt").write_text("not a dump")
-    (bucket / "other-stack").mkdir()
-    (bucket / "other-stack" / "heimdall-20200101T000000Z.dump").write_bytes(b"other stack")
+        s3.put(S3_BUCKET, f"{S3_PREFIX}heimdall-202001{day}T000000Z.dump", b"old")
+    s3.put(S3_BUCKET, f"{S3_PREFIX}notes.txt", b"not a dump")
+    s3.put(S3_BUCKET, f"{S3_PREFIX}archive/heimdall-20190101T000000Z.dump", b"kept by hand")
+    s3.put(S3_BUCKET, "heimdall/staging/heimdall-20200101T000000Z.dump", b"another stack")
+    return s3.objects(S3_BUCKET)
 
+
+def assert_no_secret_on_a_command_line(log: Path, secret: str, endpoint: str) -> None:
+    calls = log.read_text().splitlines()
+    assert calls, "the script never ran aws"
+    for call in calls:
+        assert secret not in call
+        # backup.s3.endpoint reaches every call.
+        assert call.startswith(f"--endpoint-url {endpoint} "), call
+
+
+def test_s3_backup_uploads_a_verified_dump_then_prunes_and_restores(
+    rendered_s3: Rendering, pg: PostgresServer, s3: S3Server, aws: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
+    aws_bin, argv_log = aws
+    key = s3.access_key(documented_policy())
+    before = seed_old_dumps(s3)
+    home = tmp_path / "home"
+    home.mkdir()
+
+    # The dump runs in an init container into the pod's emptyDir; the upload follows.
     pod = backup_pod(rendered_s3)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    home = tmp_path / "home"
-    home.mkdir()
-    # The dump runs in an init container into the pod's emptyDir; the upload follows.
     dump = containers(pod, "backup")
     dumped = run_script(container_script(dump), pg.client_env(container_env(
         dump, {**db_env(pg), "BACKUP_DIR": str(scratch)})))
@@ -653,56 +715,94 @@ def test_s3_backup_uploads_a_verified_dump_then_prunes_and_restores(
     [name] = dumps(scratch)
 
     upload = containers(pod, "upload")
-    uploaded = run_script(container_script(upload),
-                          _aws_env(upload, root, aws_bin, home, BACKUP_DIR=str(scratch)))
+    env = s3_env(upload, aws_bin, home, key, BACKUP_DIR=str(scratch))
+    assert env["S3_ENDPOINT"] == s3.endpoint and env["BACKUP_RETENTION"] == "2"
+    uploaded = run_script(container_script(upload), env)
     assert uploaded.returncode == 0, uploaded.stderr
-    assert (prefix / name).read_bytes() == (scratch / name).read_bytes()
-    assert sorted(p.name for p in prefix.iterdir()) == sorted(
-        ["heimdall-20200103T000000Z.dump", name, "notes.txt"])
-    assert (bucket / "other-stack" / "heimdall-20200101T000000Z.dump").exists()
+    assert f"uploaded and checked s3://{S3_BUCKET}/{S3_PREFIX}{name}" in uploaded.stdout
+    assert s3.get(S3_BUCKET, f"{S3_PREFIX}{name}") == (scratch / name).read_bytes()
+    # The newest 2 dumps stay; what is not a dump of this prefix is never touched.
+    kept = {k: v for k, v in before.items()
+            if not re.fullmatch(rf"{S3_PREFIX}heimdall-2020010[12]T000000Z\.dump", k)}
+    assert s3.objects(S3_BUCKET) == {**kept, f"{S3_PREFIX}{name}": (scratch / name).stat().st_size}
+    assert (f"pruned s3://{S3_BUCKET}/{S3_PREFIX}heimdall-20200101T000000Z.dump "
+            "(keeping the newest 2)") in uploaded.stdout
     assert "addressing_style = path" in (home / ".aws" / "config").read_text()
-    calls = (root / "calls.log").read_text()
-    assert "s3cr3t-key-value" not in calls and "--endpoint-url" in calls
+    assert key[1] not in uploaded.stdout + uploaded.stderr
+    assert_no_secret_on_a_command_line(argv_log, key[1], s3.endpoint)
 
-    # Restore: the download init container, then pg_restore.
+    # Restore: the download init container, then pg_restore, into a fresh database.
+    rpod = restore_pod(rendered_s3)
     restore_scratch = tmp_path / "restore"
     restore_scratch.mkdir()
-    rpod = restore_pod(rendered_s3)
     download = containers(rpod, "download")
-    fetched = run_script(container_script(download), _aws_env(
-        download, root, aws_bin, home, BACKUP_DIR=str(restore_scratch), RESTORE_FROM=name))
+    fetched = run_script(container_script(download), s3_env(
+        download, aws_bin, home, key, BACKUP_DIR=str(restore_scratch), RESTORE_FROM=name))
     assert fetched.returncode == 0, fetched.stderr
+    assert (restore_scratch / name).read_bytes() == (scratch / name).read_bytes()
     target = fresh_database(pg, "heimdall_from_s3")
     restored = restore(rendered_s3, pg, restore_scratch, name, target)
     assert restored.returncode == 0, restored.stderr
     assert fingerprint(pg, target) == fingerprint(pg, "heimdall")
 
-    missing = run_script(container_script(download), _aws_env(
-        download, root, aws_bin, home, BACKUP_DIR=str(restore_scratch),
+    # A dump that is not in the bucket: a clear error that lists what is there.
+    missing = run_script(container_script(download), s3_env(
+        download, aws_bin, home, key, BACKUP_DIR=str(restore_scratch),
         RESTORE_FROM="heimdall-19990101T000000Z.dump"))
     assert missing.returncode == 1
-    assert "cannot download s3://heimdall-backups/stacks/test/heimdall-19990101T000000Z.dump" in missing.stderr
-    assert f"stacks/test/{name}" in missing.stderr, "the error lists what is there"
+    assert (f"cannot download s3://{S3_BUCKET}/{S3_PREFIX}heimdall-19990101T000000Z.dump"
+            in missing.stderr)
+    assert "the database was not changed" in missing.stderr
+    assert f"  {S3_PREFIX}{name}" in missing.stderr, "the error lists what is there"
+    assert not (restore_scratch / "heimdall-19990101T000000Z.dump").exists()
+    assert_no_secret_on_a_command_line(argv_log, key[1], s3.endpoint)
 
 
-def test_s3_upload_failure_prunes_nothing(
-    rendered_s3: Rendering, tmp_path: Path, fake_s3: tuple[Path, Path]
+def test_s3_prunes_only_after_the_upload_is_stored_and_read_back(
+    rendered_s3: Rendering, s3: S3Server, aws: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    root, aws_bin = fake_s3
-    prefix = root / "heimdall-backups" / "stacks" / "test"
-    prefix.mkdir(parents=True)
-    for day in ("01", "02", "03"):
-        (prefix / f"heimdall-202001{day}T000000Z.dump").write_bytes(b"old")
+    aws_bin, argv_log = aws
+    before = seed_old_dumps(s3)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    (scratch / "heimdall-20250101T000000Z.dump").write_bytes(b"new")
+    # Over the CLI's 8 MiB threshold: a multipart upload, whose size is checked all the same.
+    name = "heimdall-20250101T000000Z.dump"
+    size = 9 * 1024 * 1024 + 7
+    (scratch / name).write_bytes(os.urandom(size))
     upload = containers(backup_pod(rendered_s3), "upload")
-    env = _aws_env(upload, root, aws_bin, tmp_path, BACKUP_DIR=str(scratch))
-    del env["AWS_SECRET_ACCESS_KEY"]  # the CLI finds no credentials
-    result = run_script(container_script(upload), env)
+
+    def run(key: tuple[str, str]) -> subprocess.CompletedProcess[str]:
+        return run_script(container_script(upload),
+                          s3_env(upload, aws_bin, tmp_path, key, BACKUP_DIR=str(scratch)))
+
+    good = s3.access_key(documented_policy())
+
+    # A wrong secret: the store refuses the signature; nothing is pruned.
+    result = run((good[0], "not-the-secret"))
     assert result.returncode == 1
-    assert "Unable to locate credentials" in result.stderr and "no dump was pruned" in result.stderr
-    assert len(list(prefix.iterdir())) == 3
+    assert "SignatureDoesNotMatch" in result.stderr and "no dump was pruned" in result.stderr
+    assert s3.objects(S3_BUCKET) == before
+
+    # A key that may write but not read: the upload cannot be checked, so nothing is pruned.
+    write_only = documented_policy()
+    for statement in write_only["Statement"]:
+        if isinstance(statement["Action"], list):
+            statement["Action"] = [a for a in statement["Action"] if a != "s3:GetObject"]
+    result = run(s3.access_key(write_only))
+    assert result.returncode == 1
+    assert f"cannot read back s3://{S3_BUCKET}/{S3_PREFIX}{name}" in result.stderr
+    assert "no dump was pruned" in result.stderr
+    assert s3.objects(S3_BUCKET) == {**before, f"{S3_PREFIX}{name}": size}
+
+    # The documented key: stored, checked, then the oldest pruned.
+    result = run(good)
+    assert result.returncode == 0, result.stderr
+    assert f"uploading {name} ({size} bytes)" in result.stdout
+    remaining = sorted(k for k in s3.objects(S3_BUCKET)
+                       if re.fullmatch(rf"{S3_PREFIX}heimdall-\d{{8}}T\d{{6}}Z\.dump", k))
+    assert remaining == [f"{S3_PREFIX}heimdall-20200103T000000Z.dump", f"{S3_PREFIX}{name}"]
+    assert s3.objects(S3_BUCKET)[f"{S3_PREFIX}{name}"] == size
+    assert_no_secret_on_a_command_line(argv_log, good[1], s3.endpoint)
 
 
 # --- the admin password runbook --------------------------------------------------------------

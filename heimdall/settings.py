@@ -767,9 +767,6 @@ class Database(Model):
 
 # --- day-2 operations: backups and restore ---------------------------------------------------
 
-# Providers whose database nobody else backs up: a backup CronJob is on by default for them.
-# Managed clouds configure their own automated backups; the CronJob is optional there.
-SELF_MANAGED_PROVIDERS = frozenset({"embedded", "external"})
 
 _CRON_MACROS = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
@@ -1754,7 +1751,9 @@ class Settings(Model):
         """backup.enabled, or its default: on unless a managed cloud backs the database up."""
         if self.backup.enabled is not None:
             return self.backup.enabled
-        return self.database.provider in SELF_MANAGED_PROVIDERS
+        from heimdall.database.registry import PROVIDERS
+
+        return not PROVIDERS[self.database.provider].managed
 
     @property
     def external_url_env(self) -> Optional[str]:

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from heimdall import settings as settings_module
 from heimdall.render import Rendering, validate_manifests
 from heimdall.settings import (
     Admin,
@@ -24,6 +23,7 @@ from heimdall.settings import (
     parse_settings,
 )
 from tests.conftest import BuildFn, containers, env_of
+from tests.databases import AWS_RDS
 
 CRON_JOB = "heimdall-database-backup"
 DUMP = "heimdall-20250101T021500Z.dump"
@@ -159,15 +159,13 @@ def test_backups_off_creates_neither_cron_job_nor_volume(build: BuildFn) -> None
     assert not rendering.resources("kubernetes:core/v1:PersistentVolumeClaim")
 
 
-def test_backups_default_on_for_self_managed_databases_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backups_default_on_for_self_managed_databases_only() -> None:
     assert parse_settings({}).backup_enabled is True
     external = {"provider": "external", "external": {"host": "db.example.com", "existingSecret": "db"}}
     assert parse_settings({"database": external}).backup_enabled is True
-    # A provider whose cloud backs the database up (issue: managed providers) is off by
-    # default, and on when asked.
-    monkeypatch.setattr(settings_module, "SELF_MANAGED_PROVIDERS", frozenset({"embedded"}))
-    assert parse_settings({"database": external}).backup_enabled is False
-    asked = parse_settings({"database": external, "backup": {"enabled": True}})
+    # A managed cloud backs the database up itself: off by default, and on when asked.
+    assert parse_settings(AWS_RDS).backup_enabled is False
+    asked = parse_settings({**AWS_RDS, "backup": {"enabled": True}})
     assert asked.backup_enabled is True
 
 

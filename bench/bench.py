@@ -2,7 +2,7 @@
 
 For every stack file (Pulumi.*.yaml and examples/stacks/Pulumi.*.yaml) it measures, each
 in a fresh Python process, the program run under mocks (bench/program.py, which calls
-heimdall.render.run_stack_file), the floor (bench/floor.py: the same Kubernetes objects
+heimdall.tooling.render.run_stack_file), the floor (bench/floor.py: the same Kubernetes objects
 declared directly with pulumi-kubernetes under the same mocks) and the full floor (the
 floor plus the stack's other resources declared directly), rotating the three, `--runs`
 times each; it reports the medians of wall time (imports included) and peak RSS and the
@@ -80,7 +80,7 @@ def _stack_json(stack: Path, into: Path) -> Path:
     """The stack's Kubernetes objects and its other custom resources, for the floor."""
     code = (
         "import json, sys\n"
-        "from heimdall.render import _plain, run_stack_file\n"
+        "from heimdall.tooling.render import _plain, run_stack_file\n"
         "r = run_stack_file(sys.argv[1])\n"
         "others = [{'type': x.type, 'name': x.name, 'inputs': _plain(x.inputs, True)}\n"
         "          for x in r.registrations if x.custom and not x.type.startswith('kubernetes:')]\n"

@@ -2,7 +2,7 @@
 
 `python bench/floor.py STACK.json` declares every object of the file's `manifests` (a
 stack's rendered Kubernetes objects) with pulumi-kubernetes' classes, under the same mocks
-and monitor as `heimdall.render.run_stack`, waits for the registrations, and prints one
+and monitor as `heimdall.tooling.render.run_stack`, waits for the registrations, and prints one
 JSON line: seconds (imports included), peak RSS, objects declared. No settings,
 components, Outputs between resources or other resources: what any program declaring
 these objects pays at least.
@@ -28,7 +28,7 @@ from typing import Any  # noqa: E402
 
 # First, as the program does: the same mocks, and the same interpreter settings (the
 # heimdall package tunes the garbage collector when imported).
-from heimdall.mocks import HeimdallMocks, RecordingMonitor  # noqa: E402
+from heimdall.tooling.mocks import HeimdallMocks, RecordingMonitor  # noqa: E402
 
 # isort: split
 import pulumi  # noqa: E402

@@ -1,6 +1,6 @@
 """One measurement of the program: `python bench/program.py STACK_FILE`.
 
-Runs the real program under mocks (`heimdall.render.run_stack_file`) once and prints one
+Runs the real program under mocks (`heimdall.tooling.render.run_stack_file`) once and prints one
 JSON line: seconds (imports included), the part of it spent importing pydantic and the
 settings model, peak RSS, Kubernetes objects and all resources registered, and which cloud
 SDKs the run imported next to the ones the stack uses.
@@ -16,7 +16,9 @@ import json  # noqa: E402 - the clock starts before the imports
 import resource  # noqa: E402
 import sys  # noqa: E402
 
-import heimdall  # noqa: E402, F401 - as in `pulumi up`: the package's settings come first
+from heimdall.startup import tune_gc  # noqa: E402 - as in `pulumi up`'s __main__.py
+
+tune_gc()
 
 # isort: split
 import pulumi  # noqa: E402, F401 - next, so that what follows is what the settings add
@@ -26,7 +28,7 @@ import heimdall.settings  # noqa: E402, F401 - pydantic and the settings model, 
 
 SETTINGS_IMPORTED = time.perf_counter()
 
-from heimdall.render import run_stack_file  # noqa: E402
+from heimdall.tooling.render import run_stack_file  # noqa: E402
 
 # Resource type package -> the SDK module that declares its resources.
 CLOUD_SDKS = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native"}

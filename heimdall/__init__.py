@@ -1,10 +1,7 @@
-"""heimdall-pulumi: MITRE Heimdall2 and its PostgreSQL database on Kubernetes, with Pulumi."""
+"""heimdall-pulumi: MITRE Heimdall2 and its PostgreSQL database on Kubernetes, with Pulumi.
 
-import gc
-
-# A Pulumi program is a short-lived process that imports large SDKs (pulumi-kubernetes
-# alone creates hundreds of thousands of objects) and then allocates many small ones. With
-# CPython's default thresholds (700, 10, 10) the collector re-scans that heap over and over:
-# about a fifth of the program's time. Collecting young objects less often costs little
-# memory in a process that lives for seconds.
-gc.set_threshold(10_000, 20, 20)
+The program (`program.py`, run by the project's `__main__.py` on `pulumi up`) reads the
+settings (`settings/`), then builds the stack (`stack.py`) from the Heimdall-side
+components and the chosen database provider (`database/`). The offline tooling (render,
+mocks, deploy plan, reference, schema: `tooling/`) is not on the `pulumi up` path.
+"""

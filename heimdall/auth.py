@@ -20,11 +20,7 @@ from pydantic import SecretStr
 from heimdall import kube
 from heimdall.certificates import BUNDLE_PATH
 from heimdall.database.contract import SecretKeyRef
-from heimdall.settings import Auth, ProviderSecret
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
+from heimdall.settings.auth import Auth, ProviderSecret
 
 
 def _optional(env: dict[str, str], values: dict[str, Optional[str]]) -> None:
@@ -42,7 +38,7 @@ def auth_env(auth: Auth) -> dict[str, str]:
                 "LDAP_HOST": ldap.host,
                 "LDAP_PORT": str(ldap.port),
                 "LDAP_SEARCHBASE": ldap.search_base,
-                "LDAP_SSL": _flag(ldap.ssl),
+                "LDAP_SSL": kube.flag(ldap.ssl),
             }
         )
         _optional(
@@ -57,7 +53,7 @@ def auth_env(auth: Auth) -> dict[str, str]:
         if ldap.ssl:
             # Heimdall reads LDAP_SSL_CA as a file path only; the settings require the bundle.
             env["LDAP_SSL_CA"] = BUNDLE_PATH
-            env["LDAP_SSL_INSECURE"] = _flag(ldap.ssl_insecure)
+            env["LDAP_SSL_INSECURE"] = kube.flag(ldap.ssl_insecure)
     if auth.github:
         env["GITHUB_CLIENTID"] = auth.github.client_id
         _optional(
@@ -96,15 +92,15 @@ def auth_env(auth: Auth) -> dict[str, str]:
                 "OIDC_TOKEN_URL": oidc.token_url,
                 "OIDC_USER_INFO_URL": oidc.user_info_url,
                 "OIDC_CLIENTID": oidc.client_id,
-                "OIDC_USES_PKCE_S256": _flag(oidc.uses_pkce_s256),
-                "OIDC_USES_PKCE_PLAIN": _flag(oidc.uses_pkce_plain),
-                "OIDC_EXTERNAL_GROUPS": _flag(oidc.external_groups),
+                "OIDC_USES_PKCE_S256": kube.flag(oidc.uses_pkce_s256),
+                "OIDC_USES_PKCE_PLAIN": kube.flag(oidc.uses_pkce_plain),
+                "OIDC_EXTERNAL_GROUPS": kube.flag(oidc.external_groups),
             }
         )
         if oidc.use_https_proxy:
             env["OIDC_USE_HTTPS_PROXY"] = "true"
         if oidc.uses_verified_email is not None:
-            env["OIDC_USES_VERIFIED_EMAIL"] = _flag(oidc.uses_verified_email)
+            env["OIDC_USES_VERIFIED_EMAIL"] = kube.flag(oidc.uses_verified_email)
     return env
 
 

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
-from heimdall.settings import Settings
+from heimdall.settings.root import Settings
 from heimdall.workload import COMPONENT, STATEFUL_SET_NAME
 
 hpa = k8s.autoscaling.v2

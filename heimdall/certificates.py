@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
-from heimdall.settings import CaCertificates
+from heimdall.settings.app import CaCertificates
 
 core = k8s.core.v1
 MOUNT_DIR = "/etc/heimdall/ca-certificates"

@@ -22,7 +22,7 @@ from heimdall import kube
 from heimdall.auth import auth_env
 from heimdall.certificates import BUNDLE_PATH
 from heimdall.database.contract import DatabaseConnection
-from heimdall.settings import Settings
+from heimdall.settings.root import Settings
 
 
 def heimdall_env(settings: Settings, connection: DatabaseConnection) -> dict[str, pulumi.Input[str]]:
@@ -47,14 +47,11 @@ def application_env(settings: Settings) -> dict[str, str]:
     """Heimdall's own switches, set explicitly so the app never falls back to a default
     the stack did not choose (Heimdall's JWT_EXPIRE_TIME default, 60s, logs users out)."""
 
-    def flag(value: bool) -> str:
-        return "true" if value else "false"
-
     env = {
         "JWT_EXPIRE_TIME": settings.jwt_expire_time,
-        "LOCAL_LOGIN_DISABLED": flag(settings.local_login_disabled),
-        "REGISTRATION_DISABLED": flag(settings.registration_disabled),
-        "ONE_SESSION_PER_USER": flag(settings.one_session_per_user),
+        "LOCAL_LOGIN_DISABLED": kube.flag(settings.local_login_disabled),
+        "REGISTRATION_DISABLED": kube.flag(settings.registration_disabled),
+        "ONE_SESSION_PER_USER": kube.flag(settings.one_session_per_user),
         "MAX_FILE_UPLOAD_SIZE": str(settings.max_file_upload_size),
     }
     banner = settings.banners.classification

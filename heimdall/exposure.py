@@ -15,7 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
-from heimdall.settings import Gateway
+from heimdall.settings.app import Gateway
 from heimdall.workload import COMPONENT, HTTP_PORT, SERVICE_NAME
 
 API_VERSION = "gateway.networking.k8s.io/v1"

@@ -13,8 +13,10 @@ from typing import Any, Optional, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall.database.contract import DatabaseConnection, SecretKeyRef
-from heimdall.settings import ContainerSecurityContext, PodSecurityContext, Resources, Settings
+from heimdall.database.contract import DatabaseConnection, Placement, SecretKeyRef
+from heimdall.settings.guardrails import ContainerSecurityContext, PodSecurityContext
+from heimdall.settings.root import Settings
+from heimdall.settings.types import Resources
 
 core = k8s.core.v1
 meta = k8s.meta.v1
@@ -204,8 +206,18 @@ def heimdall_container_security_context(
 # --- scheduling -----------------------------------------------------------------------------
 
 
-def node_placement(settings: Settings) -> dict[str, Any]:
-    """nodeSelector and tolerations, for every pod of the stack (PodSpecArgs keywords)."""
+def stack_placement(settings: Settings) -> Placement:
+    """Where every pod of the stack runs, from the settings."""
+    return Placement(
+        node_selector=dict(settings.node_selector),
+        tolerations=tuple(settings.tolerations),
+        image_pull_secrets=tuple(settings.image_pull_secrets),
+    )
+
+
+def node_placement(where: Placement) -> dict[str, Any]:
+    """nodeSelector, tolerations and imagePullSecrets, for every pod of the stack
+    (PodSpecArgs keywords)."""
     tolerations = [
         core.TolerationArgs(
             key=t.key,
@@ -214,9 +226,14 @@ def node_placement(settings: Settings) -> dict[str, Any]:
             effect=t.effect,
             toleration_seconds=t.toleration_seconds,
         )
-        for t in settings.tolerations
+        for t in where.tolerations
     ]
-    return {"node_selector": settings.node_selector or None, "tolerations": tolerations or None}
+    pull_secrets = [core.LocalObjectReferenceArgs(name=s) for s in where.image_pull_secrets]
+    return {
+        "node_selector": dict(where.node_selector) or None,
+        "tolerations": tolerations or None,
+        "image_pull_secrets": pull_secrets or None,
+    }
 
 
 def heimdall_scheduling(settings: Settings, spread: bool = False) -> dict[str, Any]:
@@ -226,7 +243,7 @@ def heimdall_scheduling(settings: Settings, spread: bool = False) -> dict[str, A
     `affinity` and `topologySpreadConstraints` are Kubernetes objects from the settings,
     passed on as they are (camelCase, as `kubectl` takes them).
     """
-    placement = node_placement(settings)
+    placement = node_placement(stack_placement(settings))
     placement["affinity"] = cast(Any, settings.affinity) or None
     if spread:
         constraints = settings.topology_spread_constraints
@@ -277,14 +294,16 @@ def plain_env(values: dict[str, pulumi.Input[str]]) -> list[core.EnvVarArgs]:
     return [core.EnvVarArgs(name=key, value=value) for key, value in values.items()]
 
 
-def image_pull_secrets(settings: Settings) -> Optional[list[core.LocalObjectReferenceArgs]]:
-    return [core.LocalObjectReferenceArgs(name=s) for s in settings.image_pull_secrets] or None
+def flag(value: bool) -> str:
+    """A boolean as Heimdall's and Kubernetes' string settings take it."""
+    return "true" if value else "false"
 
 
 # pulumi-kubernetes creates the object and does not wait for it to become ready. Only for
 # objects whose readiness another await already proves; never on a Job whose completion
 # something depends on (the migration Job).
-SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+SKIP_AWAIT_KEY = "pulumi.com/skipAwait"
+SKIP_AWAIT = {SKIP_AWAIT_KEY: "true"}
 
 
 def tmp_volume(name: str = "tmp") -> core.VolumeArgs:
@@ -327,7 +346,7 @@ def database_env(connection: DatabaseConnection) -> dict[str, pulumi.Input[str]]
     tls = connection.tls
     if tls.mode != "disable":
         env["DATABASE_SSL"] = "true"
-        env["DATABASE_SSL_INSECURE"] = "true" if tls.mode == "require" else "false"
+        env["DATABASE_SSL_INSECURE"] = flag(tls.mode == "require")
         if tls.ca is not None:
             env["DATABASE_SSL_CA"] = f"{TLS_CA_MOUNT}/{tls.ca.key}"
     return env
@@ -403,64 +422,3 @@ def env_from(config_map: Optional[pulumi.Input[str]]) -> Optional[Sequence[core.
     if config_map is None:
         return None
     return [core.EnvFromSourceArgs(config_map_ref=core.ConfigMapEnvSourceArgs(name=config_map))]
-
-
-# --- Heimdall's pods (the server and the migration Job) -------------------------------------
-
-
-def heimdall_container(
-    settings: Settings,
-    name: str,
-    command: Sequence[str],
-    client: DatabaseClient,
-    extra: PodAdditions,
-    config_map_name: pulumi.Input[str],
-    env: Sequence[core.EnvVarArgs],
-    resources: Resources,
-    **more: Any,
-) -> core.ContainerArgs:
-    """A container in the Heimdall image, in /app, with the plain environment from the
-    ConfigMap, `env` after the database client's, the hardened security context, and
-    the database client's and additions' mounts plus a writable /tmp."""
-    return core.ContainerArgs(
-        name=name,
-        image=settings.image.reference,
-        image_pull_policy=settings.image.pull_policy,
-        working_dir="/app",
-        command=list(command),
-        env_from=env_from(config_map_name),
-        env=[*client.env, *env],
-        resources=resource_requirements(resources),
-        security_context=heimdall_container_security_context(settings),
-        volume_mounts=[
-            *client.volume_mounts,
-            *extra.volume_mounts,
-            core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-        ],
-        **more,
-    )
-
-
-def heimdall_pod_spec(
-    settings: Settings,
-    service_account_name: pulumi.Input[str],
-    client: DatabaseClient,
-    extra: PodAdditions,
-    container: core.ContainerArgs,
-    spread: bool = False,
-    restart_policy: Optional[str] = None,
-) -> core.PodSpecArgs:
-    """The pod around a `heimdall_container`: the stack's service account without an API
-    token, the hardened pod security context, scheduling, the database client's init
-    containers, and the volumes the container mounts."""
-    return core.PodSpecArgs(
-        restart_policy=restart_policy,
-        service_account_name=service_account_name,
-        automount_service_account_token=False,
-        security_context=pod_security_context(HEIMDALL_UID, settings.pod_security_context),
-        **heimdall_scheduling(settings, spread=spread),
-        image_pull_secrets=image_pull_secrets(settings),
-        init_containers=client.init_containers,
-        containers=[container],
-        volumes=[*client.volumes, *extra.volumes, tmp_volume()],
-    )

@@ -26,9 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
-from heimdall.database.contract import DatabaseConnection
-from heimdall.secrets import HeimdallSecrets
-from heimdall.settings import Settings
+from heimdall.pod import HeimdallPod
 
 core = k8s.core.v1
 COMPONENT = "heimdall-migration"
@@ -40,25 +38,33 @@ class MigrationJob(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
-        connection: DatabaseConnection,
-        secrets: HeimdallSecrets,
-        config_map_name: pulumi.Input[str],
-        service_account_name: pulumi.Input[str],
-        namespace: pulumi.Input[str],
-        additions: Sequence[kube.PodAdditions] = (),
+        pod: HeimdallPod,
+        after: Sequence[pulumi.Resource],
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:app:MigrationJob", name, None, opts)
+        settings = pod.settings
         migration = settings.migration
-        client = kube.database_client(connection, settings, env_from_config_map=config_map_name)
-        extra = kube.merge_additions(additions)
+        secrets = pod.secrets
         template_annotations = (
             {"heimdall.mitre.org/run-id": migration.run_id} if migration.run_id else {}
         )
         if settings.restore.from_:
             # A new restore runs the migrations again: the dump may predate the image.
             template_annotations["heimdall.mitre.org/restored-from"] = settings.restore.from_
+        container = pod.container(
+            "migrate",
+            ["/bin/sh", "-ec", "\n".join(migration.commands)],
+            env=[
+                kube.secret_env("ADMIN_PASSWORD", secrets.admin_password),
+                core.EnvVarArgs(
+                    name="ADMIN_USES_EXTERNAL_AUTH",
+                    value=kube.flag(settings.admin.uses_external_auth),
+                ),
+                kube.secret_env("JWT_SECRET", secrets.jwt_secret),
+            ],
+            resources=migration.resources,
+        )
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
             # Auto-named, so a replacement creates the new Job before deleting the old one.
@@ -66,42 +72,19 @@ class MigrationJob(pulumi.ComponentResource):
             # on it again. No ttlSecondsAfterFinished: a Job deleted by the TTL controller
             # would show as drift and run again.
             metadata=kube.metadata(
-                namespace, COMPONENT, annotations={"pulumi.com/replaceUnready": "true"}
+                pod.namespace, COMPONENT, annotations={"pulumi.com/replaceUnready": "true"}
             ),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=migration.backoff_limit,
                 active_deadline_seconds=migration.timeout_seconds,
                 template=core.PodTemplateSpecArgs(
-                    metadata=kube.pod_metadata(COMPONENT, settings, template_annotations),
-                    spec=kube.heimdall_pod_spec(
-                        settings,
-                        service_account_name,
-                        client,
-                        extra,
-                        kube.heimdall_container(
-                            settings,
-                            "migrate",
-                            ["/bin/sh", "-ec", "\n".join(migration.commands)],
-                            client,
-                            extra,
-                            config_map_name,
-                            env=[
-                                kube.secret_env("ADMIN_PASSWORD", secrets.admin_password),
-                                core.EnvVarArgs(
-                                    name="ADMIN_USES_EXTERNAL_AUTH",
-                                    value="true" if settings.admin.uses_external_auth else "false",
-                                ),
-                                kube.secret_env("JWT_SECRET", secrets.jwt_secret),
-                            ],
-                            resources=migration.resources,
-                        ),
-                        restart_policy="Never",
-                    ),
+                    metadata=pod.metadata(COMPONENT, template_annotations),
+                    spec=pod.spec(container, restart_policy="Never"),
                 ),
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=list(connection.ready),
+                depends_on=list(after),
                 custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{migration.timeout_seconds + 120}s",
                     update=f"{migration.timeout_seconds + 120}s",

@@ -6,8 +6,9 @@ Creates, when `networkPolicy.enabled` (the default):
   touched); a pod no other rule names (the migration Job, a backup Job) admits nothing;
 - `heimdall-server`: Heimdall's pods admit TCP 3000 from `networkPolicy.ingressFrom`, by
   default from any source (the ingress controller or gateway may run anywhere);
-- `heimdall-postgres`, with the embedded database only: PostgreSQL admits TCP 5432 from
-  the stack's own pods (the server, the migration Job, backup Jobs) and nothing else.
+- `heimdall-postgres`, when the database server runs as pods of the stack (the
+  connection's `server_pods`, as with the embedded provider): the server admits its port
+  from the stack's own pods (the server, the migration Job, backup Jobs) and nothing else.
 
 NetworkPolicies add up: the allow rules open holes in the default deny. Egress stays
 open: Heimdall reaches OAuth providers, LDAP servers and managed databases whose
@@ -22,9 +23,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
-from heimdall.database.embedded import COMPONENT as POSTGRES_COMPONENT
-from heimdall.database.embedded import POSTGRES_PORT
-from heimdall.settings import Settings
+from heimdall.database.contract import DatabaseConnection
+from heimdall.settings.guardrails import NetworkPolicySettings
 from heimdall.workload import COMPONENT as HEIMDALL_COMPONENT
 from heimdall.workload import HTTP_PORT
 
@@ -39,7 +39,8 @@ class NetworkPolicies(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        settings: NetworkPolicySettings,
+        connection: DatabaseConnection,
         namespace: pulumi.Input[str],
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
@@ -59,7 +60,7 @@ class NetworkPolicies(pulumi.ComponentResource):
             "default-deny-ingress",
             net.NetworkPolicySpecArgs(pod_selector=stack_pods, policy_types=["Ingress"]),
         )
-        peers = settings.network_policy.ingress_from
+        peers = settings.ingress_from
         policy(
             "server",
             net.NetworkPolicySpecArgs(
@@ -76,18 +77,17 @@ class NetworkPolicies(pulumi.ComponentResource):
                 ],
             ),
         )
-        if settings.database.provider == "embedded":
+        server = connection.server_pods
+        if server is not None:
             policy(
                 "postgres",
                 net.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                        match_labels=kube.selector_labels(POSTGRES_COMPONENT)
-                    ),
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(server.selector)),
                     policy_types=["Ingress"],
                     ingress=[
                         net.NetworkPolicyIngressRuleArgs(
                             from_=[net.NetworkPolicyPeerArgs(pod_selector=stack_pods)],
-                            ports=_tcp(POSTGRES_PORT),
+                            ports=_tcp(server.port),
                         )
                     ],
                 ),

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from heimdall import kube
 from heimdall.database.contract import PasswordSource, SecretKeyRef
-from heimdall.settings import Secrets
+from heimdall.settings.app import Secrets
 
 JWT_SECRET = "JWT_SECRET"
 API_KEY_SECRET = "API_KEY_SECRET"

@@ -21,14 +21,15 @@ from heimdall.auth import AuthSecrets
 from heimdall.availability import HeimdallAvailability
 from heimdall.certificates import ExtraCaCertificates
 from heimdall.config import HeimdallConfig
-from heimdall.database.contract import DatabaseConnection, DatabaseRequest
-from heimdall.database.registry import build_database
+from heimdall.database.build import build_database
+from heimdall.database.contract import DatabaseConnection
 from heimdall.exposure import GatewayRoute
 from heimdall.migration import MigrationJob
 from heimdall.network import NetworkPolicies
 from heimdall.operations import DatabaseOperations
+from heimdall.pod import HeimdallPod
 from heimdall.secrets import HeimdallSecrets
-from heimdall.settings import Settings
+from heimdall.settings.root import Settings
 from heimdall.workload import HeimdallWorkload
 
 
@@ -82,12 +83,10 @@ class Heimdall(pulumi.ComponentResource):
         secrets = HeimdallSecrets(f"{name}-secrets", settings.secrets, namespace, opts=child)
         connection = build_database(
             f"{name}-database",
-            DatabaseRequest(
-                settings=settings,
-                namespace=namespace,
-                password=secrets.database_password,
-                labels=kube.labels("postgres"),
-            ),
+            settings.database,
+            namespace,
+            secrets.database_password,
+            kube.stack_placement(settings),
             opts=child,
         )
         config = HeimdallConfig(f"{name}-config", settings, connection, namespace, opts=child)
@@ -109,37 +108,31 @@ class Heimdall(pulumi.ComponentResource):
             namespace,
             opts=child,
         )
-        migrated = connection
-        if operations.restore_job is not None:
-            # database -> restore -> migrations -> app: never migrate a half-restored database.
-            migrated = dataclasses.replace(
-                connection, ready=[*connection.ready, operations.restore_job]
-            )
-        migration = MigrationJob(
-            f"{name}-migration",
-            settings,
-            migrated,
-            secrets,
-            config.config_map_name,
-            config.service_account_name,
-            namespace,
+        pod = HeimdallPod(
+            settings=settings,
+            namespace=namespace,
+            connection=connection,
+            secrets=secrets,
+            config_map_name=config.config_map_name,
+            service_account_name=config.service_account_name,
             additions=shared,
-            opts=child,
+        )
+        # database -> restore (when set) -> migrations -> app: never migrate a
+        # half-restored database, never serve before the schema is current.
+        restored = [operations.restore_job] if operations.restore_job is not None else []
+        migration = MigrationJob(
+            f"{name}-migration", pod, after=[*connection.ready, *restored], opts=child
         )
         HeimdallWorkload(
             f"{name}-app",
-            settings,
-            connection,
-            secrets,
-            config.config_map_name,
-            config.service_account_name,
-            namespace,
+            dataclasses.replace(pod, additions=[*shared, *server_only]),
             after=[migration.job],
-            additions=[*shared, *server_only],
             opts=child,
         )
         if settings.network_policy.enabled:
-            NetworkPolicies(f"{name}-network-policies", settings, namespace, opts=child)
+            NetworkPolicies(
+                f"{name}-network-policies", settings.network_policy, connection, namespace, opts=child
+            )
         HeimdallAvailability(f"{name}-availability", settings, namespace, opts=child)
         if settings.gateway.enabled:
             GatewayRoute(f"{name}-gateway", settings.gateway, namespace, opts=child)

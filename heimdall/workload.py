@@ -22,9 +22,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
-from heimdall.database.contract import DatabaseConnection
-from heimdall.secrets import HeimdallSecrets
-from heimdall.settings import ProbeTiming, Settings
+from heimdall.pod import HeimdallPod
+from heimdall.settings.app import ProbeTiming
 
 core = k8s.core.v1
 COMPONENT = "heimdall"
@@ -45,19 +44,14 @@ class HeimdallWorkload(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
-        connection: DatabaseConnection,
-        secrets: HeimdallSecrets,
-        config_map_name: pulumi.Input[str],
-        service_account_name: pulumi.Input[str],
-        namespace: pulumi.Input[str],
+        pod: HeimdallPod,
         after: Sequence[pulumi.Resource],
-        additions: Sequence[kube.PodAdditions] = (),
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:app:HeimdallWorkload", name, None, opts)
-        client = kube.database_client(connection, settings, env_from_config_map=config_map_name)
-        extra = kube.merge_additions(additions)
+        settings = pod.settings
+        namespace = pod.namespace
+        secrets = pod.secrets
         probes = settings.probes
 
         def http_probe(timing: ProbeTiming) -> core.ProbeArgs:
@@ -81,6 +75,22 @@ class HeimdallWorkload(pulumi.ComponentResource):
             )
             if settings.rollout.pre_stop_seconds
             else None
+        )
+
+        container = pod.container(
+            "heimdall",
+            settings.start_command,
+            env=[
+                kube.secret_env("JWT_SECRET", secrets.jwt_secret),
+                kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
+                *pod.extra.env,
+            ],
+            resources=settings.resources,
+            ports=[core.ContainerPortArgs(name="http", container_port=HTTP_PORT)],
+            lifecycle=pre_stop,
+            startup_probe=http_probe(probes.startup),
+            readiness_probe=http_probe(probes.readiness),
+            liveness_probe=http_probe(probes.liveness),
         )
 
         selector = kube.selector_labels(COMPONENT)
@@ -116,33 +126,8 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 min_ready_seconds=settings.rollout.min_ready_seconds,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 template=core.PodTemplateSpecArgs(
-                    metadata=kube.pod_metadata(COMPONENT, settings),
-                    spec=kube.heimdall_pod_spec(
-                        settings,
-                        service_account_name,
-                        client,
-                        extra,
-                        kube.heimdall_container(
-                            settings,
-                            "heimdall",
-                            settings.start_command,
-                            client,
-                            extra,
-                            config_map_name,
-                            env=[
-                                kube.secret_env("JWT_SECRET", secrets.jwt_secret),
-                                kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
-                                *extra.env,
-                            ],
-                            resources=settings.resources,
-                            ports=[core.ContainerPortArgs(name="http", container_port=HTTP_PORT)],
-                            lifecycle=pre_stop,
-                            startup_probe=http_probe(probes.startup),
-                            readiness_probe=http_probe(probes.readiness),
-                            liveness_probe=http_probe(probes.liveness),
-                        ),
-                        spread=True,
-                    ),
+                    metadata=pod.metadata(COMPONENT),
+                    spec=pod.spec(container, spread=True),
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),

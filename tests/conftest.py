@@ -2,7 +2,7 @@
 
 `build(values, secrets=..., preview=...)` runs the real program (heimdall.program.deploy)
 with `values` as the `heimdall:` config (top-level keys, plain Python values) and returns a
-`heimdall.render.Rendering`. `secrets` are merged into `values` the way
+`heimdall.tooling.render.Rendering`. `secrets` are merged into `values` the way
 `pulumi config set --secret --path` stores them: their top-level keys become secret.
 Each call sets fresh mocks and config, so tests never share Pulumi state.
 """
@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import pytest
 
-from heimdall.render import Rendering, config_value, run_stack
+from heimdall.tooling.render import Rendering, config_value, run_stack
 
 REPO = Path(__file__).resolve().parents[1]
 STACK_FILES = sorted(REPO.glob("Pulumi.*.yaml")) + sorted(

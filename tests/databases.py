@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from heimdall.mocks import Registration, unwrap_secret
-from heimdall.render import Rendering, _plain, run_stack
+from heimdall.tooling.mocks import Registration, unwrap_secret
+from heimdall.tooling.render import Rendering, _plain, run_stack
 from tests.conftest import _merge, containers, env_of, stack_config
 
 VPC = "vpc-0123456789abcdef0"

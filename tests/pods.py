@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from heimdall.render import Rendering
+from heimdall.tooling.render import Rendering
 
 TEMPLATE_PATHS = {
     "StatefulSet": ("spec", "template"),

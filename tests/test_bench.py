@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from heimdall.render import run_stack_file
+from heimdall.tooling.render import run_stack_file
 from tests.conftest import REPO
 
 

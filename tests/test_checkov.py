@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from heimdall.render import run_stack, run_stack_file, write
+from heimdall.tooling.render import run_stack, run_stack_file, write
 from tests.conftest import REPO, STACK_FILES, stack_config
 
 CONFIG = REPO / ".checkov.yaml"

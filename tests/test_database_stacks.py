@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from heimdall.render import run_stack_file, validate_manifests
+from heimdall.tooling.render import run_stack_file, validate_manifests
 from tests.conftest import REPO, STACK_FILES
 from tests.databases import app_env, inputs, one
 
@@ -72,7 +72,7 @@ def test_prod_is_rds_multi_az_deletion_protected_with_verified_tls() -> None:
 def _cloud_modules_after_rendering(stack: Path) -> list[str]:
     code = (
         "import json, sys\n"
-        "from heimdall.render import run_stack_file\n"
+        "from heimdall.tooling.render import run_stack_file\n"
         f"run_stack_file({str(stack)!r})\n"
         f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({CLOUD_SDKS!r}))))\n"
     )

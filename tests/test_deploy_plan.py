@@ -11,11 +11,11 @@ from typing import Any, Optional
 
 import pytest
 
-from heimdall import deploy_plan as dp
-from heimdall.__main__ import main
+from heimdall.tooling import deploy_plan as dp
+from heimdall.tooling.cli import main
 from heimdall.kube import SKIP_AWAIT
-from heimdall.mocks import Registration
-from heimdall.render import Rendering, run_stack_file
+from heimdall.tooling.mocks import Registration
+from heimdall.tooling.render import Rendering, run_stack_file
 from tests.conftest import REPO, STACK_FILES
 
 DATABASE = "StatefulSet/heimdall-database-statefulset"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heimdall.database.embedded import data_layout
+from heimdall.database.embedded.component import data_layout
 from tests.conftest import containers, env_of
 
 

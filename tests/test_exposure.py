@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from heimdall.render import validate_manifests
+from heimdall.tooling.render import validate_manifests
 from heimdall.settings import SettingsError, parse_settings
 
 GATEWAY = {

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from heimdall.render import run_stack_file
+from heimdall.tooling.render import run_stack_file
 from tests.conftest import STACK_FILES
 from tests.pods import pod_templates
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from heimdall.render import Rendering, run_stack
+from heimdall.tooling.render import Rendering, run_stack
 from tests.conftest import REPO, containers, stack_config
 from tests.pg import (
     MISSING_REASON,

@@ -32,8 +32,8 @@ from pulumi_policy import (  # noqa: E402
 from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
 from pulumi_policy.proxy import unknown_checking_proxy  # noqa: E402
 
-from heimdall.mocks import HeimdallMocks, RecordingMonitor, Registration  # noqa: E402
-from heimdall.render import run_stack, run_stack_file  # noqa: E402
+from heimdall.tooling.mocks import HeimdallMocks, RecordingMonitor, Registration  # noqa: E402
+from heimdall.tooling.render import run_stack, run_stack_file  # noqa: E402
 from policy import heimdall_policies as hp  # noqa: E402
 from tests.conftest import REPO, STACK_FILES, stack_config  # noqa: E402
 

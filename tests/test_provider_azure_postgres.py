@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from heimdall.render import Rendering
+from heimdall.tooling.render import Rendering
 from heimdall.settings import SettingsError, parse_settings
 from tests.databases import (
     AZURE,

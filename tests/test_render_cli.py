@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from heimdall import render
-from heimdall.__main__ import main
+from heimdall.tooling import render
+from heimdall.tooling.cli import main
 from tests.conftest import REPO
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from heimdall import deploy_plan as dp
+from heimdall.tooling import deploy_plan as dp
 from heimdall.settings import SettingsError, parse_settings
 from tests.conftest import containers
 

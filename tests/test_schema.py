@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.__main__ import main
-from heimdall.settings import Settings
+from heimdall.tooling.cli import main
+from heimdall.settings import settings_model
 from tests.conftest import REPO, STACK_FILES
 
 
@@ -21,7 +21,7 @@ def schema_from_cli(capsys, *args: str) -> dict:
 
 
 def top_level_keys() -> set[str]:
-    return {field.alias or name for name, field in Settings.model_fields.items()}
+    return {field.alias or name for name, field in settings_model().model_fields.items()}
 
 
 def test_schema_is_the_models_schema_with_camel_case_keys(capsys):

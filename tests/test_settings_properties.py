@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from heimdall import render
+from heimdall.tooling import render
 from heimdall.settings import SettingsError, settings_from_config
 from tests.conftest import stack_config
 

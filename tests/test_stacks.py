@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from heimdall import render
+from heimdall.tooling import render
 from tests.conftest import STACK_FILES
 
 SUPPLIED = {

@@ -1,15 +1,23 @@
-"""The contract between database providers and their consumers."""
+"""The contract between database providers and their consumers.
+
+A provider gets a `DatabaseRequest`: its own settings section, the database settings every
+provider shares, and where its Kubernetes objects go. It returns a `DatabaseConnection`:
+all a client needs, whichever provider made the database.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Generic, Literal, Optional, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall.settings import Settings
+from heimdall.settings.database import DatabaseTlsSettings
+from heimdall.settings.guardrails import Toleration
+
+SectionT = TypeVar("SectionT")
 
 
 @dataclass(frozen=True)
@@ -53,13 +61,36 @@ class PasswordSource:
 
 
 @dataclass(frozen=True)
-class DatabaseRequest:
-    """What every provider receives."""
+class Placement:
+    """Where the stack's pods run: for a provider's own pods (an in-cluster database)."""
 
-    settings: Settings
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Toleration] = ()
+    image_pull_secrets: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class DatabaseRequest(Generic[SectionT]):
+    """What every provider receives: its own section, the shared database settings, and
+    where its objects go."""
+
+    section: SectionT  # the provider's own settings section (database.<section>)
+    name: str  # database.name
+    username: str  # database.username
+    port: int  # database.port
+    tls: DatabaseTlsSettings  # database.tls, with the provider's defaults applied
+    protect: bool  # protect stateful resources (not database.allowDestroy)
     namespace: pulumi.Input[str]
     password: PasswordSource
-    labels: dict[str, str]
+    placement: Placement = Placement()
+
+
+@dataclass(frozen=True)
+class ServerPods:
+    """The database server's pods in the stack's namespace: their labels and port."""
+
+    selector: Mapping[str, str]
+    port: int
 
 
 @dataclass(frozen=True)
@@ -71,6 +102,8 @@ class DatabaseConnection:
     client must wait for. `init_containers`, `volumes` and
     `service_account_annotations` let a provider add what its clients need in their pods
     (for example a connection proxy as a native sidecar) without the clients knowing.
+    `server_pods` is set when the server runs as pods of the stack: their labels and port,
+    for the NetworkPolicy that admits the stack's clients to them.
     """
 
     provider: str
@@ -85,3 +118,4 @@ class DatabaseConnection:
     init_containers: Sequence[k8s.core.v1.ContainerArgs] = ()
     volumes: Sequence[k8s.core.v1.VolumeArgs] = ()
     service_account_annotations: dict[str, str] = field(default_factory=dict)
+    server_pods: Optional[ServerPods] = None

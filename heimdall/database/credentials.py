@@ -1,13 +1,16 @@
-"""The database user's password for the managed providers, which create that user.
+"""The database password Secret every provider's clients read DATABASE_PASSWORD from.
 
-`managed_password` takes the password given as a Pulumi secret (`secrets.databasePassword`)
-or generates one with pulumi-random (kept in the stack's encrypted state, stable across
-updates), and writes it to an auto-named Secret: a new password gives the Secret a new
-name, which rolls every pod that reads it. The settings refuse `secrets.existingSecret`
-with a managed provider: the password must be known when the instance is created.
+`password_secret` takes the password the stack supplies or generates one with
+pulumi-random (kept in the stack's encrypted state, stable across updates), and writes it
+to an auto-named Secret: a new password gives the Secret a new name, which rolls every
+pod that reads it (a Secret updated in place would leave running pods on the old
+password until they happen to restart). A password in a Secret the user manages is
+referenced where it is, and nothing is created.
 """
 
 from __future__ import annotations
+
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,38 +20,49 @@ from heimdall import kube
 from heimdall.database.contract import DatabaseRequest, SecretKeyRef
 
 PASSWORD_KEY = "password"
+COMPONENT = "postgres"
 
 
-def managed_password(
-    name: str, request: DatabaseRequest, parent: pulumi.Resource
+def password_secret(
+    name: str,
+    request: DatabaseRequest[Any],
+    parent: pulumi.Resource,
+    value: Optional[pulumi.Output[str]],
+    generate: Optional[random.RandomPasswordArgs],
+    secret_name: Optional[str] = None,
 ) -> tuple[SecretKeyRef, pulumi.Output[str]]:
-    """(where clients read the password, the password as a secret Output)."""
+    """(where clients read the password, the password as a secret Output).
+
+    `value` is the supplied password; None generates one as `generate` says (the
+    provider's server decides which characters it takes; None: it cannot be generated).
+    """
     child = pulumi.ResourceOptions(parent=parent)
-    if request.password.existing is not None:
-        raise ValueError(
-            f"database provider {request.settings.database.provider!r} cannot take its "
-            "password from secrets.existingSecret"
-        )
-    if request.password.value is not None:
-        value = request.password.value
-    else:
-        # Letters and digits only (RDS refuses / @ " and space), with every class present
-        # (Azure wants three of four).
-        generated = random.RandomPassword(
-            f"{name}-password",
-            length=32,
-            special=False,
-            min_upper=2,
-            min_lower=2,
-            min_numeric=2,
-            opts=child,
-        )
+    if value is None:
+        if generate is None:
+            raise ValueError("the database password is neither supplied nor generated")
+        generated = random.RandomPassword(f"{name}-password", generate, opts=child)
         value = pulumi.Output.secret(generated.result)
     secret = k8s.core.v1.Secret(
         f"{name}-credentials",
-        metadata=kube.metadata(request.namespace, "postgres"),
+        metadata=kube.metadata(request.namespace, COMPONENT, secret_name),
         type="Opaque",
         string_data={PASSWORD_KEY: value},
         opts=child,
     )
     return SecretKeyRef(secret.metadata.name, PASSWORD_KEY), value
+
+
+def managed_password(
+    name: str, request: DatabaseRequest[Any], parent: pulumi.Resource, provider: str
+) -> tuple[SecretKeyRef, pulumi.Output[str]]:
+    """The password of a managed provider, which creates the user and so must know it."""
+    if request.password.existing is not None:
+        raise ValueError(
+            f"database provider {provider!r} cannot take its password from secrets.existingSecret"
+        )
+    # Letters and digits only (RDS refuses / @ " and space), with every class present
+    # (Azure wants three of four).
+    generate = random.RandomPasswordArgs(
+        length=32, special=False, min_upper=2, min_lower=2, min_numeric=2
+    )
+    return password_secret(name, request, parent, request.password.value, generate)

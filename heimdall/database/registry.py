@@ -1,51 +1,88 @@
-"""The provider registry: `database.provider` -> component, imported only when chosen.
+"""The provider registry: the one list of database providers.
 
-Adding a provider is one module plus one line here (and its settings section). Components
-are named as "module:Class" strings so that a stack never imports a cloud SDK it does not
-use.
+`database.provider` -> the provider's package. Adding a provider is its package (see
+`provider.py` for what it holds) plus one line here. Everything else finds providers
+through this map: the settings model (each provider's section and rules), the component
+a stack builds, the offline render's mocks, the deploy plan and the policy pack. Parts
+are imported only when asked for, so a stack never imports a cloud SDK it does not use,
+and this module imports nothing but the standard library (the policy pack reads it).
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
-
-import pulumi
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
-    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+    from heimdall.database.provider import ProviderSpec
 
-
-@dataclass(frozen=True)
-class ProviderEntry:
-    section: str  # the settings field under `database` that configures it
-    component: str  # "module:Class" of a ComponentResource with a `.connection`
-    # A managed cloud database: the section is required, the server accepts TLS only
-    # (tls.mode defaults to verify), and the provider sets the user's password itself.
-    managed: bool = False
-
-
-PROVIDERS: dict[str, ProviderEntry] = {
-    "embedded": ProviderEntry("embedded", "heimdall.database.embedded:EmbeddedPostgres"),
-    "external": ProviderEntry("external", "heimdall.database.external:ExternalDatabase"),
-    "aws-rds": ProviderEntry("aws_rds", "heimdall.database.aws_rds:AwsRdsPostgres", managed=True),
-    "gcp-cloudsql": ProviderEntry(
-        "cloud_sql", "heimdall.database.gcp_cloudsql:CloudSqlPostgres", managed=True
-    ),
-    "azure-postgres": ProviderEntry(
-        "azure", "heimdall.database.azure_postgres:AzurePostgres", managed=True
-    ),
+PROVIDERS: dict[str, str] = {
+    "embedded": "heimdall.database.embedded",
+    "external": "heimdall.database.external",
+    "aws-rds": "heimdall.database.aws_rds",
+    "gcp-cloudsql": "heimdall.database.gcp_cloudsql",
+    "azure-postgres": "heimdall.database.azure_postgres",
 }
 
 
-def build_database(
-    name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
-) -> DatabaseConnection:
-    """Declare the chosen provider's resources and return its connection."""
-    entry = PROVIDERS[request.settings.database.provider]
-    module_name, class_name = entry.component.split(":")
-    component_class = getattr(importlib.import_module(module_name), class_name)
-    component = component_class(name, request, opts)
-    connection: DatabaseConnection = component.connection
-    return connection
+def part(provider: str, name: str) -> Optional[ModuleType]:
+    """The provider package's module `name` (settings, component, mocks, plan, policy),
+    or None when the package has none."""
+    package = PROVIDERS[provider]
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{package}.{name}":
+            raise  # the module exists but needs something missing
+        return None
+
+
+def spec(provider: str) -> ProviderSpec:
+    module = part(provider, "settings")
+    if module is None:
+        raise LookupError(f"database provider {provider!r} has no settings module")
+    found: ProviderSpec = module.PROVIDER
+    return found
+
+
+def specs() -> dict[str, ProviderSpec]:
+    """Every provider's spec, in registry order."""
+    return {name: spec(name) for name in PROVIDERS}
+
+
+_COLLECTED: dict[tuple[object, ...], dict[str, Any]] = {}
+
+
+def collect(name: str, attribute: str) -> dict[str, Any]:
+    """`attribute` (a dict) of every provider's module `name`, merged in registry order:
+    for example every provider's mocks.COMPUTED."""
+    key = (name, attribute, *PROVIDERS.items())
+    if key not in _COLLECTED:
+        merged: dict[str, Any] = {}
+        for provider in PROVIDERS:
+            module = part(provider, name)
+            if module is not None:
+                merged.update(getattr(module, attribute, {}))
+        _COLLECTED[key] = merged
+    return _COLLECTED[key]
+
+
+def package_path(provider: str) -> str:
+    """The provider package's directory, relative to the project (for install hints)."""
+    return PROVIDERS[provider].replace(".", "/")
+
+
+def missing_sdk(provider: str) -> Optional[str]:
+    """One line saying how to install the provider's SDK when it is not installed; None
+    when it is (or the provider needs none)."""
+    import importlib.util
+
+    needed = spec(provider).sdk
+    if needed is None or importlib.util.find_spec(needed) is not None:
+        return None
+    return (
+        f"database provider {provider!r} needs the {needed.replace('_', '-')} SDK, which is "
+        f"not installed: run `python -m pip install -r {package_path(provider)}/requirements.txt` "
+        "in the stack's virtualenv (.venv/bin/python)"
+    )

@@ -8,26 +8,26 @@ every pod that mounts it. A ConfigMap the user manages is referenced as it is.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
 from heimdall.database.contract import ConfigMapKeyRef, DatabaseRequest, DatabaseTls
-from heimdall.settings import ConfigMapRef
+from heimdall.settings.database import ConfigMapRef
 
 CA_KEY = "ca.pem"
 
 
 def client_tls(
     name: str,
-    request: DatabaseRequest,
+    request: DatabaseRequest[Any],
     parent: pulumi.Resource,
     auto_ca: Optional[pulumi.Input[str]] = None,
 ) -> DatabaseTls:
     """The connection's TLS; `auto_ca` is the PEM a provider offers for `ca: auto`."""
-    tls = request.settings.database.tls
+    tls = request.tls
     if tls.mode == "disable":
         return DatabaseTls(mode="disable")
     if tls.ca is None:

@@ -21,7 +21,7 @@ from heimdall.database.contract import DatabaseConnection
 from heimdall.operations.backup import DatabaseBackup
 from heimdall.operations.restore import DatabaseRestore
 from heimdall.operations.target import declare_backup_target
-from heimdall.settings import Settings
+from heimdall.settings.root import Settings
 
 __all__ = ["DatabaseBackup", "DatabaseOperations", "DatabaseRestore"]
 

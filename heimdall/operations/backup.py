@@ -23,8 +23,9 @@ import pulumi_kubernetes as k8s
 
 from heimdall import kube
 from heimdall.database.contract import DatabaseConnection
+from heimdall.operations.pods import postgres_container, postgres_pod_spec
 from heimdall.operations.target import BackupTarget
-from heimdall.settings import Settings
+from heimdall.settings.root import Settings
 
 core = k8s.core.v1
 batch = k8s.batch.v1
@@ -34,28 +35,6 @@ CRON_JOB_NAME = "heimdall-database-backup"
 # starts within this window; later, it is skipped until the next scheduled time.
 STARTING_DEADLINE_SECONDS = 3600
 HISTORY_LIMIT = 3
-
-
-def postgres_container(
-    name: str,
-    script: str,
-    settings: Settings,
-    env: list[core.EnvVarArgs],
-    mounts: list[core.VolumeMountArgs],
-    resources: core.ResourceRequirementsArgs,
-) -> core.ContainerArgs:
-    """A container of the PostgreSQL client image running pg-env.sh then `script`."""
-    image = settings.database.client_image
-    return core.ContainerArgs(
-        name=name,
-        image=image.reference,
-        image_pull_policy=image.pull_policy,
-        command=["/bin/sh", "-c", kube.script("pg-env.sh") + "\n" + kube.script(script)],
-        env=env,
-        resources=resources,
-        security_context=kube.container_security_context(kube.POSTGRES_UID),
-        volume_mounts=[*mounts, core.VolumeMountArgs(name="tmp", mount_path="/tmp")],
-    )
 
 
 class DatabaseBackup(pulumi.ComponentResource):
@@ -105,16 +84,12 @@ class DatabaseBackup(pulumi.ComponentResource):
         else:
             containers = [dump]
 
-        pod = core.PodSpecArgs(
-            restart_policy="Never",
-            service_account_name=service_account_name,
-            automount_service_account_token=False,
-            security_context=kube.pod_security_context(kube.POSTGRES_UID),
-            image_pull_secrets=kube.image_pull_secrets(settings),
-            **kube.node_placement(settings),
-            init_containers=init_containers,
-            containers=containers,
-            volumes=[*client.volumes, target.volume(), kube.tmp_volume()],
+        pod = postgres_pod_spec(
+            settings,
+            service_account_name,
+            init_containers,
+            containers,
+            volumes=[*client.volumes, target.volume()],
         )
         self.cron_job = batch.CronJob(
             f"{name}-cronjob",

@@ -26,9 +26,9 @@ import pulumi_kubernetes as k8s
 
 from heimdall import kube
 from heimdall.database.contract import DatabaseConnection
-from heimdall.operations.backup import postgres_container
+from heimdall.operations.pods import postgres_container, postgres_pod_spec
 from heimdall.operations.target import BackupTarget
-from heimdall.settings import Settings
+from heimdall.settings.root import Settings
 
 core = k8s.core.v1
 COMPONENT = "heimdall-restore"
@@ -105,20 +105,12 @@ class DatabaseRestore(pulumi.ComponentResource):
                 active_deadline_seconds=wait + restore.timeout_seconds,
                 template=core.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
-                    spec=core.PodSpecArgs(
-                        restart_policy="Never",
-                        service_account_name=service_account_name,
-                        automount_service_account_token=False,
-                        security_context=kube.pod_security_context(kube.POSTGRES_UID),
-                        image_pull_secrets=kube.image_pull_secrets(settings),
-                        **kube.node_placement(settings),
-                        init_containers=init_containers,
-                        containers=[restore_container],
-                        volumes=[
-                            *client.volumes,
-                            target.volume(read_only=target.kind == "pvc"),
-                            kube.tmp_volume(),
-                        ],
+                    spec=postgres_pod_spec(
+                        settings,
+                        service_account_name,
+                        init_containers,
+                        [restore_container],
+                        volumes=[*client.volumes, target.volume(read_only=target.kind == "pvc")],
                     ),
                 ),
             ),

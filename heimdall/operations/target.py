@@ -16,7 +16,8 @@ import pulumi_kubernetes as k8s
 
 from heimdall import kube
 from heimdall.database.contract import SecretKeyRef
-from heimdall.settings import BackupS3, Settings
+from heimdall.settings.operations import BackupS3
+from heimdall.settings.root import Settings
 
 core = k8s.core.v1
 COMPONENT = "heimdall-backup"
@@ -71,7 +72,7 @@ class BackupTarget:
             "BACKUP_DIR": SCRATCH_DIR,
             "S3_BUCKET": s3.bucket,
             "S3_PREFIX": s3.prefix,
-            "S3_FORCE_PATH_STYLE": "true" if s3.force_path_style else "false",
+            "S3_FORCE_PATH_STYLE": kube.flag(s3.force_path_style),
             "AWS_REGION": s3.region,
             "AWS_DEFAULT_REGION": s3.region,
             "AWS_PAGER": "",
@@ -118,7 +119,7 @@ def declare_backup_target(
         # the first backup pod mounts it (hours later); waiting for Bound would add time
         # to `pulumi up`, or time it out, and guard nothing: the pod binds it when it runs.
         metadata=kube.metadata(
-            namespace, COMPONENT, VOLUME_NAME, annotations={"pulumi.com/skipAwait": "true"}
+            namespace, COMPONENT, VOLUME_NAME, annotations=kube.SKIP_AWAIT
         ),
         spec=core.PersistentVolumeClaimSpecArgs(
             access_modes=["ReadWriteOnce"],

@@ -1,8 +1,8 @@
 """`EmbeddedPostgres`: PostgreSQL in the cluster, from the official `postgres` image.
 
 Creates:
-- a Secret with the database password (unless the password lives in a Secret the user
-  manages), generated with pulumi-random when none is supplied;
+- the Secret with the database password (unless the password lives in a Secret the user
+  manages), generated with pulumi-random when none is supplied (`credentials.py`);
 - a StatefulSet of one PostgreSQL pod running as uid 999 with `pg_isready` probes, its
   data on a volumeClaimTemplate that is kept when the StatefulSet goes;
 - a headless Service governing the StatefulSet and a ClusterIP Service clients use.
@@ -20,8 +20,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from heimdall import kube
-from heimdall.database.contract import DatabaseConnection, DatabaseRequest, SecretKeyRef
-from heimdall.settings import EmbeddedDatabase
+from heimdall.database.contract import DatabaseConnection, DatabaseRequest, ServerPods
+from heimdall.database.credentials import password_secret
+from heimdall.database.embedded.settings import EmbeddedDatabase
 
 core = k8s.core.v1
 POSTGRES_PORT = 5432
@@ -46,35 +47,29 @@ class EmbeddedPostgres(pulumi.ComponentResource):
     connection: DatabaseConnection
 
     def __init__(
-        self, name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
+        self,
+        name: str,
+        request: DatabaseRequest[EmbeddedDatabase],
+        opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:database:EmbeddedPostgres", name, None, opts)
-        settings = request.settings
-        database = settings.database
-        embedded = database.embedded or EmbeddedDatabase()
+        embedded = request.section
         namespace = request.namespace
         child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=not database.allow_destroy)
+        stateful = pulumi.ResourceOptions(parent=self, protect=request.protect)
 
         password_value: Optional[pulumi.Output[str]] = None
         if request.password.existing is not None:
             password = request.password.existing
         else:
-            if request.password.value is not None:
-                password_value = request.password.value
-            else:
-                generated = random.RandomPassword(
-                    f"{name}-password", length=32, special=False, opts=child
-                )
-                password_value = pulumi.Output.secret(generated.result)
-            secret = core.Secret(
-                f"{name}-credentials",
-                metadata=kube.metadata(namespace, COMPONENT, "heimdall-postgres-credentials"),
-                type="Opaque",
-                string_data={"password": password_value},
-                opts=child,
+            password, password_value = password_secret(
+                name,
+                request,
+                self,
+                request.password.value,
+                random.RandomPasswordArgs(length=32, special=False),
+                secret_name="heimdall-postgres-credentials",
             )
-            password = SecretKeyRef(name=secret.metadata.name, key="password")
 
         selector = kube.selector_labels(COMPONENT)
         core.Service(
@@ -102,7 +97,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 selector=selector,
                 ports=[
                     core.ServicePortArgs(
-                        name="postgres", port=database.port, target_port="postgres"
+                        name="postgres", port=request.port, target_port="postgres"
                     )
                 ],
             ),
@@ -111,7 +106,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
 
         mount_path, pgdata = data_layout(embedded.image.tag)
         env: list[core.EnvVarArgs] = kube.plain_env(
-            {"POSTGRES_USER": database.username, "POSTGRES_DB": database.name}
+            {"POSTGRES_USER": request.username, "POSTGRES_DB": request.name}
         )
         env.append(kube.secret_env("POSTGRES_PASSWORD", password))
         if pgdata:
@@ -122,7 +117,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 exec_=core.ExecActionArgs(
                     command=[
                         "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT),
-                        "-U", database.username, "-d", database.name,
+                        "-U", request.username, "-d", request.name,
                     ]
                 ),
                 period_seconds=period,
@@ -167,8 +162,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                         automount_service_account_token=False,
                         security_context=kube.pod_security_context(kube.POSTGRES_UID),
                         termination_grace_period_seconds=60,
-                        image_pull_secrets=kube.image_pull_secrets(settings),
-                        **kube.node_placement(settings),
+                        **kube.node_placement(request.placement),
                         containers=[
                             core.ContainerArgs(
                                 name="postgres",
@@ -207,11 +201,12 @@ class EmbeddedPostgres(pulumi.ComponentResource):
         self.connection = DatabaseConnection(
             provider="embedded",
             host=pulumi.Output.concat(service.metadata.name, ".", namespace, ".svc"),
-            port=database.port,
-            database=database.name,
-            username=database.username,
+            port=request.port,
+            database=request.name,
+            username=request.username,
             password=password,
             password_value=password_value,
             ready=[self.stateful_set, service],
+            server_pods=ServerPods(selector=selector, port=POSTGRES_PORT),
         )
         self.register_outputs({"host": self.connection.host})

@@ -32,7 +32,6 @@ The instance and the database are protected (`protect=True`) unless
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 import pulumi
@@ -40,10 +39,11 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from heimdall import kube
+from heimdall.database.cloud import cloud_tags
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 from heimdall.database.credentials import managed_password
+from heimdall.database.gcp_cloudsql.settings import CloudSqlDatabase
 from heimdall.database.tls import client_tls
-from heimdall.settings import CloudSqlDatabase, Database
 
 core = k8s.core.v1
 PROXY_UID = 65532  # the proxy image's distroless "nonroot" user
@@ -51,32 +51,23 @@ PROXY_HEALTH_PORT = 9090
 WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
 
 
-def _label(value: str) -> str:
-    return re.sub(r"[^a-z0-9_-]+", "-", value.lower()).strip("-")[:63]
-
-
 class CloudSqlPostgres(pulumi.ComponentResource):
     connection: DatabaseConnection
     instance: gcp.sql.DatabaseInstance
 
     def __init__(
-        self, name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
+        self,
+        name: str,
+        request: DatabaseRequest[CloudSqlDatabase],
+        opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:database:CloudSqlPostgres", name, None, opts)
-        database = request.settings.database
-        cloud_sql = database.cloud_sql
-        if cloud_sql is None:  # the settings model guarantees it; keep mypy honest
-            raise ValueError("database.cloudSql is required for provider 'gcp-cloudsql'")
+        cloud_sql = request.section
         child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=not database.allow_destroy)
-        labels = {
-            "app": "heimdall",
-            "managed-by": "pulumi",
-            "pulumi-stack": _label(pulumi.get_stack()),
-            **cloud_sql.labels,
-        }
+        stateful = pulumi.ResourceOptions(parent=self, protect=request.protect)
+        labels = cloud_tags(cloud_sql.labels, label=True)
 
-        password, password_value = managed_password(name, request, self)
+        password, password_value = managed_password(name, request, self, "gcp-cloudsql")
         self.instance = gcp.sql.DatabaseInstance(
             f"{name}-instance",
             name=cloud_sql.instance_name,
@@ -89,14 +80,14 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         sql_database = gcp.sql.Database(
             f"{name}-database",
             instance=self.instance.name,
-            name=database.name,
+            name=request.name,
             deletion_policy="ABANDON",
             opts=stateful,
         )
         user = gcp.sql.User(
             f"{name}-user",
             instance=self.instance.name,
-            name=database.username,
+            name=request.username,
             password=password_value,
             # PostgreSQL refuses to drop a role that owns objects; the data stays either way.
             deletion_policy="ABANDON",
@@ -110,7 +101,9 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         host: pulumi.Input[str]
         if cloud_sql.use_auth_proxy:
             host = "127.0.0.1"
-            init_containers.append(auth_proxy_container(cloud_sql, database, self.instance.connection_name))
+            init_containers.append(
+                auth_proxy_container(cloud_sql, request.port, self.instance.connection_name)
+            )
             if cloud_sql.auth_proxy.service_account:
                 annotations[WORKLOAD_IDENTITY_ANNOTATION] = cloud_sql.auth_proxy.service_account
         elif tls.mode == "verify":
@@ -123,9 +116,9 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         self.connection = DatabaseConnection(
             provider="gcp-cloudsql",
             host=host,
-            port=database.port,
-            database=database.name,
-            username=database.username,
+            port=request.port,
+            database=request.name,
+            username=request.username,
             password=password,
             password_value=password_value,
             tls=tls,
@@ -233,14 +226,14 @@ def _instance_settings(
 
 
 def auth_proxy_container(
-    cloud_sql: CloudSqlDatabase, database: Database, connection_name: pulumi.Input[str]
+    cloud_sql: CloudSqlDatabase, port: int, connection_name: pulumi.Input[str]
 ) -> core.ContainerArgs:
     """The Cloud SQL Auth Proxy as a native sidecar: an init container that keeps running
     (`restartPolicy: Always`). Its startup probe holds back the next init container (the
     wait for the database) and the main containers until it listens."""
     proxy = cloud_sql.auth_proxy
     flags = [
-        f"--port={database.port}",
+        f"--port={port}",
         "--address=127.0.0.1",
         *(["--private-ip"] if cloud_sql.network else []),
         "--structured-logs",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from heimdall.settings import NAMESPACE, Settings
+from heimdall.settings import NAMESPACE, settings_model
 
 SECURE_VALUE: dict[str, Any] = {
     "type": "object",
@@ -24,7 +24,7 @@ SECURE_VALUE: dict[str, Any] = {
 
 
 def settings_schema() -> dict[str, Any]:
-    schema = Settings.model_json_schema(by_alias=True)
+    schema = settings_model().model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
 

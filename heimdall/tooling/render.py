@@ -21,8 +21,14 @@ import pulumi
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
-from heimdall.mocks import UNKNOWN, HeimdallMocks, RecordingMonitor, Registration, unwrap_secret
 from heimdall.settings import NAMESPACE, Settings, load_settings
+from heimdall.tooling.mocks import (
+    UNKNOWN,
+    HeimdallMocks,
+    RecordingMonitor,
+    Registration,
+    unwrap_secret,
+)
 
 PROJECT = "heimdall"
 MASK = "********"

@@ -33,10 +33,11 @@ from typing import Optional
 import pulumi
 from pulumi_azure_native import dbforpostgresql, privatedns, resources
 
+from heimdall.database.azure_postgres.settings import AzurePostgresDatabase, ip_range_bounds
+from heimdall.database.cloud import cloud_tags, slug
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 from heimdall.database.credentials import managed_password
 from heimdall.database.tls import client_tls
-from heimdall.settings import AzurePostgresDatabase, ip_range_bounds
 
 
 def virtual_network_id(subnet_id: str) -> str:
@@ -45,7 +46,7 @@ def virtual_network_id(subnet_id: str) -> str:
 
 
 def private_zone_name(stack: str) -> str:
-    label = re.sub(r"[^a-z0-9-]+", "-", stack.lower()).strip("-")[:40] or "stack"
+    label = slug(stack, keep="-")[:40] or "stack"
     return f"heimdall-{label}.private.postgres.database.azure.com"
 
 
@@ -54,17 +55,17 @@ class AzurePostgres(pulumi.ComponentResource):
     server: dbforpostgresql.Server
 
     def __init__(
-        self, name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
+        self,
+        name: str,
+        request: DatabaseRequest[AzurePostgresDatabase],
+        opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:database:AzurePostgres", name, None, opts)
-        database = request.settings.database
-        azure = database.azure
-        if azure is None:  # the settings model guarantees it; keep mypy honest
-            raise ValueError("database.azure is required for provider 'azure-postgres'")
-        stateful = pulumi.ResourceOptions(parent=self, protect=not database.allow_destroy)
-        tags = {"app": "heimdall", "managed-by": "pulumi", "pulumi-stack": pulumi.get_stack(), **azure.tags}
+        azure = request.section
+        stateful = pulumi.ResourceOptions(parent=self, protect=request.protect)
+        tags = cloud_tags(azure.tags)
 
-        password, password_value = managed_password(name, request, self)
+        password, password_value = managed_password(name, request, self, "azure-postgres")
 
         resource_group: pulumi.Input[str]
         if azure.resource_group_name:
@@ -95,7 +96,7 @@ class AzurePostgres(pulumi.ComponentResource):
             auth_config=dbforpostgresql.AuthConfigArgs(
                 password_auth="Enabled", active_directory_auth="Disabled"
             ),
-            administrator_login=database.username,
+            administrator_login=request.username,
             administrator_login_password=password_value,
             create_mode="Create",
             tags=tags,
@@ -117,7 +118,7 @@ class AzurePostgres(pulumi.ComponentResource):
             f"{name}-database",
             resource_group_name=resource_group,
             server_name=server_name,
-            database_name=database.name,
+            database_name=request.name,
             charset="UTF8",
             collation="en_US.utf8",
             opts=pulumi.ResourceOptions.merge(
@@ -129,7 +130,7 @@ class AzurePostgres(pulumi.ComponentResource):
         for allowed in azure.allowed_ip_ranges:
             first, last = ip_range_bounds(allowed)
             previous = dbforpostgresql.FirewallRule(
-                f"{name}-firewall-{re.sub(r'[^0-9]+', '-', allowed).strip('-')}",
+                f"{name}-firewall-{slug(allowed)}",
                 resource_group_name=resource_group,
                 server_name=server_name,
                 start_ip_address=first,
@@ -141,9 +142,9 @@ class AzurePostgres(pulumi.ComponentResource):
         self.connection = DatabaseConnection(
             provider="azure-postgres",
             host=self.server.fully_qualified_domain_name,
-            port=database.port,
-            database=database.name,
-            username=database.username,
+            port=request.port,
+            database=request.name,
+            username=request.username,
             password=password,
             password_value=password_value,
             tls=client_tls(name, request, self),

@@ -22,23 +22,23 @@ AWS region and credentials come from the stack's `aws:region` and the ambient AW
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from heimdall.database.aws_rds.settings import AwsRdsDatabase
+from heimdall.database.cloud import cloud_tags, slug
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 from heimdall.database.credentials import managed_password
 from heimdall.database.tls import client_tls
-from heimdall.settings import AwsRdsDatabase
 
 CLOUDWATCH_LOGS = ["postgresql", "upgrade"]
 
 
 def final_snapshot_identifier(identifier: Optional[str], stack: str) -> str:
     """A stable name for the final snapshot: letters, digits and single hyphens."""
-    base = identifier or "heimdall-" + re.sub(r"[^a-z0-9]+", "-", stack.lower()).strip("-")
+    base = identifier or "heimdall-" + slug(stack)
     return f"{base}-final"[:255]
 
 
@@ -47,22 +47,22 @@ class AwsRdsPostgres(pulumi.ComponentResource):
     instance: aws.rds.Instance
 
     def __init__(
-        self, name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
+        self,
+        name: str,
+        request: DatabaseRequest[AwsRdsDatabase],
+        opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:database:AwsRdsPostgres", name, None, opts)
-        database = request.settings.database
-        rds = database.aws_rds
-        if rds is None:  # the settings model guarantees it; keep mypy honest
-            raise ValueError("database.awsRds is required for provider 'aws-rds'")
+        rds = request.section
         child = pulumi.ResourceOptions(parent=self)
-        tags = {"app": "heimdall", "managed-by": "pulumi", "pulumi-stack": pulumi.get_stack(), **rds.tags}
+        tags = cloud_tags(rds.tags)
 
-        password, password_value = managed_password(name, request, self)
+        password, password_value = managed_password(name, request, self, "aws-rds")
 
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=rds.vpc_id,
-            description=f"Heimdall PostgreSQL: port {database.port} from the allowed sources only",
+            description=f"Heimdall PostgreSQL: port {request.port} from the allowed sources only",
             tags=tags,
             opts=child,
         )
@@ -70,11 +70,11 @@ class AwsRdsPostgres(pulumi.ComponentResource):
         def ingress(source: str, group: Optional[str] = None) -> None:
             cidr = None if group else source
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-ingress-{re.sub(r'[^a-z0-9]+', '-', source.lower()).strip('-')}",
+                f"{name}-ingress-{slug(source)}",
                 security_group_id=security_group.id,
                 ip_protocol="tcp",
-                from_port=database.port,
-                to_port=database.port,
+                from_port=request.port,
+                to_port=request.port,
                 referenced_security_group_id=group,
                 cidr_ipv4=cidr if cidr and ":" not in cidr else None,
                 cidr_ipv6=cidr if cidr and ":" in cidr else None,
@@ -111,15 +111,15 @@ class AwsRdsPostgres(pulumi.ComponentResource):
         self.instance = aws.rds.Instance(
             f"{name}-instance",
             _instance_args(rds, request, password_value, security_group, subnet_group, parameter_group, tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=not database.allow_destroy),
+            opts=pulumi.ResourceOptions(parent=self, protect=request.protect),
         )
 
         self.connection = DatabaseConnection(
             provider="aws-rds",
             host=self.instance.address,
-            port=database.port,
-            database=database.name,
-            username=database.username,
+            port=request.port,
+            database=request.name,
+            username=request.username,
             password=password,
             password_value=password_value,
             tls=client_tls(name, request, self),
@@ -132,14 +132,13 @@ class AwsRdsPostgres(pulumi.ComponentResource):
 
 def _instance_args(
     rds: AwsRdsDatabase,
-    request: DatabaseRequest,
+    request: DatabaseRequest[AwsRdsDatabase],
     password: pulumi.Output[str],
     security_group: aws.ec2.SecurityGroup,
     subnet_group: aws.rds.SubnetGroup,
     parameter_group: aws.rds.ParameterGroup,
     tags: dict[str, str],
 ) -> aws.rds.InstanceArgs:
-    database = request.settings.database
     return aws.rds.InstanceArgs(
         identifier=rds.identifier,
         engine="postgres",
@@ -153,10 +152,10 @@ def _instance_args(
         storage_type=rds.storage_type,
         storage_encrypted=True,
         kms_key_id=rds.kms_key_id,
-        db_name=database.name,
-        username=database.username,
+        db_name=request.name,
+        username=request.username,
         password=password,
-        port=database.port,
+        port=request.port,
         db_subnet_group_name=subnet_group.name,
         vpc_security_group_ids=[security_group.id],
         parameter_group_name=parameter_group.name,

@@ -11,7 +11,6 @@ In preview mode (`preview=True`) the mocks return no computed values, so, as in 
 
 from __future__ import annotations
 
-import hashlib
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,18 +19,13 @@ from typing import Any, Optional
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
+from heimdall.database import registry
+from heimdall.tooling.naming import stable_token
+
 # The wire form of a secret value in MockResourceArgs.inputs.
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-
-def stable_token(*parts: str, length: int = 8, alphabet: str = string.ascii_lowercase + string.digits) -> str:
-    """A deterministic pseudo-random string, so renders are reproducible."""
-    digest = hashlib.sha256("\0".join(parts).encode()).digest()
-    while len(digest) < length:
-        digest += hashlib.sha256(digest).digest()
-    return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
 
 
 def unwrap_secret(value: Any) -> tuple[Any, bool]:
@@ -59,111 +53,39 @@ def _kubernetes(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     return {"metadata": metadata}
 
 
-# --- managed databases: what AWS, Google Cloud and Azure fill in -----------------------
+Computed = Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
 
-# Stands in for a Cloud SQL server CA (serverCaCerts[].cert): PEM-shaped, obviously fake.
-FAKE_CA_PEM = (
-    "-----BEGIN CERTIFICATE-----\n"
-    "TU9DSyBDTE9VRCBTUUwgU0VSVkVSIENBIChub3QgYSByZWFsIGNlcnRpZmljYXRlKQ==\n"
-    "-----END CERTIFICATE-----\n"
-)
-
-
-def _auto_name(args: pulumi.runtime.MockResourceArgs, key: str = "name") -> str:
-    """The input `key`, or what the provider's auto-naming would make of the logical name."""
-    return str(args.inputs.get(key) or f"{args.name}-{stable_token(args.typ, args.name, length=7)}")
-
-
-def _config(key: str, default: str) -> str:
-    return pulumi.runtime.get_config(key) or default
-
-
-def _named(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    return {"name": _auto_name(args)}
-
-
-def _aws_rds_instance(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    identifier = _auto_name(args, "identifier")
-    region = _config("aws:region", "us-east-1")
-    address = f"{identifier}.c{stable_token('rds', args.name, length=12)}.{region}.rds.amazonaws.com"
-    port = int(args.inputs.get("port") or 5432)
-    return {
-        "identifier": identifier,
-        "address": address,
-        "port": port,
-        "endpoint": f"{address}:{port}",
-        "arn": f"arn:aws:rds:{region}:123456789012:db:{identifier}",
-    }
-
-
-def _gcp_sql_instance(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    name = _auto_name(args)
-    region = args.inputs.get("region") or _config("gcp:region", "us-central1")
-    project = _config("gcp:project", "example-project")
-    ip = ((args.inputs.get("settings") or {}).get("ipConfiguration")) or {}
-    uid = stable_token("cloudsql", args.name, length=12)
-    state: dict[str, Any] = {
-        "name": name,
-        "connectionName": f"{project}:{region}:{name}",
-        "dnsName": f"{uid}.{stable_token('dns', args.name, length=12)}.{region}.sql.goog.",
-        "serverCaCerts": [
-            {"cert": FAKE_CA_PEM, "commonName": "C=US,O=Google\\, Inc,CN=Mock Server CA", "sha1Fingerprint": uid}
-        ],
-        "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{name}",
-    }
-    if ip.get("privateNetwork"):
-        state["privateIpAddress"] = "10.20.0.3"
-    if ip.get("ipv4Enabled"):
-        state["publicIpAddress"] = "203.0.113.10"
-    return state
-
-
-def _azure_postgres_server(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    name = _auto_name(args, "serverName")
-    return {"name": name, "fullyQualifiedDomainName": f"{name}.postgres.database.azure.com"}
-
-
-def _azure_resource_group(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    return {"name": _auto_name(args, "resourceGroupName")}
-
-
-def _azure_private_zone(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    return {"name": _auto_name(args, "privateZoneName")}
-
-
-# Computed outputs by type token (or "package:" prefix). Providers add theirs here.
-COMPUTED: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
+# Computed outputs by type token (or "package:" prefix) of what the program itself
+# creates; each database provider adds its own in its package's mocks.py (COMPUTED).
+COMPUTED: dict[str, Computed] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "kubernetes:": _kubernetes,
-    "aws:rds/instance:Instance": _aws_rds_instance,
-    "aws:rds/subnetGroup:SubnetGroup": _named,
-    "aws:rds/parameterGroup:ParameterGroup": _named,
-    "aws:ec2/securityGroup:SecurityGroup": _named,
-    "gcp:sql/databaseInstance:DatabaseInstance": _gcp_sql_instance,
-    "gcp:dns/managedZone:ManagedZone": _named,
-    "azure-native:dbforpostgresql:Server": _azure_postgres_server,
-    "azure-native:resources:ResourceGroup": _azure_resource_group,
-    "azure-native:privatedns:PrivateZone": _azure_private_zone,
 }
 
 # Results of invokes by function token.
 CALLS: dict[str, Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]] = {}
 
 
-def _computed_for(token: str) -> Optional[Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]]:
-    if token in COMPUTED:
-        return COMPUTED[token]
+def computed_outputs() -> dict[str, Computed]:
+    """The program's and every registered provider's computed outputs, by type token."""
+    return {**COMPUTED, **registry.collect("mocks", "COMPUTED")}
+
+
+def _computed_for(computed: dict[str, Computed], token: str) -> Optional[Computed]:
+    if token in computed:
+        return computed[token]
     package = token.split(":", 1)[0] + ":"
-    return COMPUTED.get(package)
+    return computed.get(package)
 
 
 class HeimdallMocks(pulumi.runtime.Mocks):
     def __init__(self, preview: bool = False) -> None:
         self.preview = preview
+        self.computed = computed_outputs()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         state = dict(args.inputs)
-        computed = _computed_for(args.typ)
+        computed = _computed_for(self.computed, args.typ)
         if computed is not None and not self.preview:
             state.update(computed(args))
         name = (state.get("metadata") or {}).get("name") if isinstance(state.get("metadata"), dict) else None

@@ -30,10 +30,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from heimdall.mocks import Registration, unwrap_secret
-from heimdall.render import Rendering
+from heimdall.database import registry
+from heimdall.kube import SKIP_AWAIT_KEY as SKIP_AWAIT
+from heimdall.tooling.mocks import Registration, unwrap_secret
+from heimdall.tooling.render import Rendering
 
-SKIP_AWAIT = "pulumi.com/skipAwait"
 WAIT_FOR = "pulumi.com/waitFor"
 
 # Rough typical seconds for a first deploy on a healthy cluster.
@@ -48,15 +49,13 @@ MANAGED_DATABASE = 600  # a managed database instance: typically 5 to 15 minutes
 
 WORKLOADS = ("StatefulSet", "Deployment", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
-# Cloud resources whose create waits until the instance is available, by type token; a
-# token ending in ":" matches any token with that prefix (versioned Azure tokens).
-MANAGED_DATABASES = {
-    "aws:rds/instance:Instance": "instance available",
-    "aws:rds/cluster:Cluster": "cluster available",
-    "aws:rds/clusterInstance:ClusterInstance": "instance available",
-    "gcp:sql/databaseInstance:DatabaseInstance": "instance RUNNABLE",
-    "azure-native:dbforpostgresql:Server": "server Ready",
-}
+
+def managed_databases() -> dict[str, str]:
+    """Cloud resources whose create waits until the instance is available, by type token
+    (each database provider's plan.py AWAITED); `pkg:module:Kind` also matches versioned
+    tokens such as `pkg:module/v2:Kind`."""
+    found: dict[str, str] = registry.collect("plan", "AWAITED")
+    return found
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ def _kubernetes_wait(registration: Registration) -> Optional[Wait]:
 
 
 def _managed_database_wait(token: str) -> Optional[Wait]:
-    for known, until in MANAGED_DATABASES.items():
+    for known, until in managed_databases().items():
         package, _, kind = known.rpartition(":")
         if token == known or (token.startswith(package + "/") and token.endswith(":" + kind)):
             return Wait(until, MANAGED_DATABASE)

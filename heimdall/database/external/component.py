@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest, SecretKeyRef
+from heimdall.database.credentials import password_secret
+from heimdall.database.external.settings import ExternalDatabase as ExternalSettings
 from heimdall.database.tls import client_tls
 
 
@@ -23,13 +23,13 @@ class ExternalDatabase(pulumi.ComponentResource):
     connection: DatabaseConnection
 
     def __init__(
-        self, name: str, request: DatabaseRequest, opts: Optional[pulumi.ResourceOptions] = None
+        self,
+        name: str,
+        request: DatabaseRequest[ExternalSettings],
+        opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:database:ExternalDatabase", name, None, opts)
-        database = request.settings.database
-        external = database.external
-        if external is None:  # the settings model guarantees it; keep mypy honest
-            raise ValueError("database.external is required for provider 'external'")
+        external = request.section
 
         password_value: Optional[pulumi.Output[str]] = None
         if external.existing_secret:
@@ -38,28 +38,27 @@ class ExternalDatabase(pulumi.ComponentResource):
             password = request.password.existing
         else:
             if external.password is not None:
-                password_value = pulumi.Output.secret(external.password.get_secret_value())
+                supplied = pulumi.Output.secret(external.password.get_secret_value())
             elif request.password.value is not None:
-                password_value = request.password.value
+                supplied = request.password.value
             else:  # the settings model refuses this; say so if it ever gets here
                 raise ValueError("database.external needs a password source")
-            secret = k8s.core.v1.Secret(
-                f"{name}-credentials",
-                metadata=kube.metadata(
-                    request.namespace, "postgres", "heimdall-external-database-credentials"
-                ),
-                type="Opaque",
-                string_data={"password": password_value},
-                opts=pulumi.ResourceOptions(parent=self),
+            # The password of an existing server is the server's: never generated here.
+            password, password_value = password_secret(
+                name,
+                request,
+                self,
+                supplied,
+                generate=None,
+                secret_name="heimdall-external-database-credentials",
             )
-            password = SecretKeyRef(secret.metadata.name, "password")
 
         self.connection = DatabaseConnection(
             provider="external",
             host=external.host,
-            port=database.port,
-            database=database.name,
-            username=database.username,
+            port=request.port,
+            database=request.name,
+            username=request.username,
             password=password,
             password_value=password_value,
             tls=client_tls(name, request, self),

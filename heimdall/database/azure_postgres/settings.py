@@ -1,0 +1,170 @@
+"""`database.azure`: an Azure Database for PostgreSQL Flexible Server (provider azure-postgres).
+
+The settings and rules only: importable without pulumi-azure-native, which the component
+(`component.py`) needs and `requirements.txt` installs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, Field, model_validator
+
+from heimdall.database.provider import ProviderSpec
+from heimdall.settings.database import (
+    DatabaseSettings,
+    DatabaseTlsSettings,
+    check_ca,
+    require_encryption,
+    with_default_mode,
+)
+from heimdall.settings.types import Model, Tags
+
+
+def ip_range_bounds(value: str) -> tuple[str, str]:
+    """(first, last) IPv4 address of `a.b.c.d`, `a.b.c.d/n` or `a.b.c.d-e.f.g.h`."""
+    if "-" in value:
+        first_text, last_text = (part.strip() for part in value.split("-", 1))
+        first, last = ipaddress.IPv4Address(first_text), ipaddress.IPv4Address(last_text)
+    else:
+        network = ipaddress.IPv4Network(value, strict=True)
+        first, last = network.network_address, network.broadcast_address
+    return str(first), str(last)
+
+
+def _azure_ip_range(value: str) -> str:
+    try:
+        first, last = (ipaddress.IPv4Address(v) for v in ip_range_bounds(value))
+    except ValueError:
+        raise ValueError(
+            "must be an IPv4 address, CIDR block (203.0.113.0/24) or range "
+            "(203.0.113.10-203.0.113.20)"
+        ) from None
+    if first > last:
+        raise ValueError("the range's first address is after its last")
+    if int(first) == 0:
+        # 0.0.0.0-0.0.0.0 is Azure's "allow every Azure service" rule: any tenant's VM.
+        raise ValueError("must not start at 0.0.0.0 (every address, or every Azure tenant)")
+    return value
+
+
+AzureIpRange = Annotated[str, AfterValidator(_azure_ip_range)]
+
+
+class AzureSku(Model):
+    name: str = Field(
+        default="Standard_B1ms",
+        pattern=r"^Standard_[A-Za-z0-9_]+$",
+        description="Compute size, such as Standard_B1ms or Standard_D2ds_v5.",
+    )
+    tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = Field(
+        default="Burstable", description="Compute tier of the size."
+    )
+
+
+AZURE_STORAGE_SIZES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)
+AZURE_RESERVED_LOGINS = frozenset(
+    {"azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public"}
+)
+
+
+class AzurePostgresDatabase(Model):
+    """`database.azure`: an Azure Database for PostgreSQL Flexible Server."""
+
+    resource_group_name: Optional[Annotated[str, Field(pattern=r"^[-\w._()]{1,90}$")]] = Field(
+        default=None,
+        description="An existing resource group for the server; default: a new one (protected like the data).",
+    )
+    location: Optional[str] = Field(default=None, description="Azure region; default: azure-native:location.")
+    server_name: Optional[Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$")]] = Field(
+        default=None, description="Server name (global DNS label); default: the Pulumi name with a random suffix."
+    )
+    version: Literal["14", "15", "16", "17"] = Field(default="17", description="PostgreSQL major version.")
+    sku: AzureSku = Field(default=AzureSku(), description="Compute: name and tier.")
+    storage_size_gb: int = Field(default=32, description="Storage in GiB: 32, 64, 128, ... 32767.")
+    storage_auto_grow: bool = Field(default=True, description="Grow storage automatically when nearly full.")
+    high_availability: Literal["Disabled", "SameZone", "ZoneRedundant"] = Field(
+        default="Disabled", description="A standby server (not on the Burstable tier)."
+    )
+    backup_retention_days: int = Field(default=7, ge=7, le=35, description="Days of backups kept.")
+    geo_redundant_backup: bool = Field(
+        default=False, description="Copy backups to the paired region (fixed at creation)."
+    )
+    delegated_subnet_id: Optional[
+        Annotated[
+            str,
+            Field(
+                pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$"
+            ),
+        ]
+    ] = Field(
+        default=None,
+        description=(
+            "Private access: a subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers "
+            "(full resource ID); the server gets no public endpoint."
+        ),
+    )
+    private_dns_zone_id: Optional[
+        Annotated[
+            str,
+            Field(pattern=r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/privateDnsZones/[^/]+\.postgres\.database\.azure\.com$"),
+        ]
+    ] = Field(
+        default=None,
+        description="Private access: an existing private DNS zone (*.postgres.database.azure.com); default: one is created and linked to the subnet's VNet.",
+    )
+    public_access: bool = Field(
+        default=False, description="Public endpoint, open only to allowedIpRanges (instead of private access)."
+    )
+    allowed_ip_ranges: list[AzureIpRange] = Field(
+        default=[],
+        description="With publicAccess: addresses, CIDR blocks or first-last ranges admitted by firewall rules.",
+    )
+    tags: Tags = Field(default={}, description="Tags on every Azure resource the provider creates.")
+
+    @model_validator(mode="after")
+    def _network(self) -> AzurePostgresDatabase:
+        if self.storage_size_gb not in AZURE_STORAGE_SIZES:
+            sizes = ", ".join(str(s) for s in AZURE_STORAGE_SIZES)
+            raise ValueError(f"storageSizeGb must be one of {sizes}")
+        if self.public_access and self.delegated_subnet_id:
+            raise ValueError("choose private access (delegatedSubnetId) or publicAccess, not both")
+        if not self.public_access and not self.delegated_subnet_id:
+            raise ValueError(
+                "private access needs delegatedSubnetId (a subnet delegated to "
+                "Microsoft.DBforPostgreSQL/flexibleServers); or set publicAccess with allowedIpRanges"
+            )
+        if self.public_access and not self.allowed_ip_ranges:
+            raise ValueError("publicAccess needs allowedIpRanges: the server would take no client")
+        if self.allowed_ip_ranges and not self.public_access:
+            raise ValueError("allowedIpRanges only apply with publicAccess: true")
+        if self.private_dns_zone_id and not self.delegated_subnet_id:
+            raise ValueError("privateDnsZoneId only applies with delegatedSubnetId")
+        if self.high_availability != "Disabled" and self.sku.tier == "Burstable":
+            raise ValueError("highAvailability needs the GeneralPurpose or MemoryOptimized tier")
+        return self
+
+
+def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
+    if database.username in AZURE_RESERVED_LOGINS or database.username.startswith("pg_"):
+        raise ValueError(
+            f"azure-postgres: username {database.username!r} is reserved; avoid "
+            + ", ".join(sorted(AZURE_RESERVED_LOGINS))
+            + " and names starting with pg_"
+        )
+    tls = with_default_mode(database.tls, "verify")
+    require_encryption("azure-postgres", tls)
+    return check_ca(tls)
+
+
+PROVIDER = ProviderSpec(
+    section="azure",
+    model=AzurePostgresDatabase,
+    description="Settings of provider azure-postgres (Azure Database for PostgreSQL Flexible Server).",
+    component="AzurePostgres",
+    managed=True,
+    missing_section="provider 'azure-postgres' needs the azure section",
+    sdk="pulumi_azure_native",
+    rules=_rules,
+)

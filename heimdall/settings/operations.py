@@ -1,0 +1,230 @@
+"""Day-2 operations: `backup` (scheduled logical backups) and `restore`.
+
+The cron schedule is checked with the syntax Kubernetes CronJobs accept (five fields or a
+macro), so a schedule the API server would refuse never reaches `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, Field, model_validator
+
+from heimdall.settings.types import (
+    DnsSubdomain,
+    HttpUrl,
+    Image,
+    Model,
+    Quantity,
+    Resources,
+    requests_and_limits,
+)
+
+_CRON_MACROS = frozenset(
+    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+)
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_WEEKDAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+# (name, lowest, highest, names for the values from `lowest` on)
+_CRON_FIELDS: tuple[tuple[str, int, int, Optional[list[str]]], ...] = (
+    ("minute", 0, 59, None),
+    ("hour", 0, 23, None),
+    ("day of month", 1, 31, None),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 6, _WEEKDAYS),
+)
+
+
+def _cron_value(text: str, low: int, high: int, names: Optional[list[str]]) -> int:
+    if names and text.upper() in names:
+        return low + names.index(text.upper())
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValueError(f"{text!r} is not in {low}-{high}")
+    return int(text)
+
+
+def _cron_field(text: str, low: int, high: int, names: Optional[list[str]], wildcard_q: bool) -> None:
+    for part in text.split(","):
+        base, _, step = part.partition("/")
+        if step and (not step.isdigit() or int(step) < 1):
+            raise ValueError(f"step {step!r} must be a positive number")
+        if base == "*" or (base == "?" and wildcard_q):
+            continue
+        first, _, last = base.partition("-")
+        start = _cron_value(first, low, high, names)
+        if last and _cron_value(last, low, high, names) < start:
+            raise ValueError(f"range {base!r} ends before it starts")
+
+
+def _cron(value: str) -> str:
+    """The schedule syntax of Kubernetes CronJobs: five fields, or a macro such as @daily."""
+    text = " ".join(value.split())
+    if text in _CRON_MACROS:
+        return text
+    if text.upper().startswith(("TZ=", "CRON_TZ=")):
+        raise ValueError("set the time zone with backup.timeZone, not in the schedule")
+    fields = text.split(" ")
+    if len(fields) != 5:
+        raise ValueError(
+            "must be a cron schedule with five fields (minute hour day-of-month month "
+            "day-of-week), such as '15 2 * * *', or a macro such as @daily"
+        )
+    for field_text, (label, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        try:
+            _cron_field(field_text, low, high, names, wildcard_q=label.startswith("day"))
+        except ValueError as error:
+            raise ValueError(f"{label} field {field_text!r}: {error}") from None
+    return text
+
+
+def _time_zone(value: str) -> str:
+    if not re.fullmatch(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", value):
+        raise ValueError("must be an IANA time zone name such as Etc/UTC or Europe/Paris")
+    return value
+
+
+def _dump_file_name(value: str) -> str:
+    if (
+        not re.fullmatch(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", value)
+        or value.endswith(".partial")
+    ):
+        raise ValueError(
+            "must be the file name of a dump on the backup target, such as "
+            "heimdall-20250101T021500Z.dump (no directories)"
+        )
+    return value
+
+
+CronSchedule = Annotated[str, AfterValidator(_cron)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+DumpFileName = Annotated[str, AfterValidator(_dump_file_name)]
+
+
+class BackupVolume(Model):
+    """`backup.pvc`: the PersistentVolumeClaim that holds the dumps."""
+
+    size: Quantity = Field(
+        default="10Gi",
+        description="Size of the backup volume; it holds `retention` compressed dumps.",
+    )
+    storage_class: Optional[DnsSubdomain] = Field(
+        default=None,
+        description="StorageClass of the backup volume; unset: the cluster's default.",
+    )
+
+
+class BackupS3(Model):
+    """`backup.s3`: an S3-compatible object store (AWS S3, MinIO, Ceph, GCS interop, ...)."""
+
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = Field(
+        description="Bucket the dumps are written to; it must exist."
+    )
+    prefix: Annotated[str, Field(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")] = Field(
+        default="heimdall/",
+        description="Key prefix of the dumps: empty or ending with '/'; use one per stack.",
+    )
+    endpoint: Optional[HttpUrl] = Field(
+        default=None,
+        description="Endpoint URL of an S3-compatible store; unset: AWS S3.",
+    )
+    region: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")] = Field(
+        default="us-east-1", description="Region of the bucket."
+    )
+    force_path_style: bool = Field(
+        default=False,
+        description="Address the bucket as <endpoint>/<bucket> (MinIO and most "
+        "self-hosted stores need it) instead of <bucket>.<endpoint>.",
+    )
+    existing_secret: DnsSubdomain = Field(
+        description="Secret (in the stack's namespace) holding the access key pair; "
+        "read by reference only."
+    )
+    access_key_id_key: str = Field(
+        default="AWS_ACCESS_KEY_ID", description="Key of the access key id in existingSecret."
+    )
+    secret_access_key_key: str = Field(
+        default="AWS_SECRET_ACCESS_KEY",
+        description="Key of the secret access key in existingSecret.",
+    )
+    image: Image = Field(
+        default=Image(repository="amazon/aws-cli", tag="2.32.8"),
+        description="Image with the AWS CLI that uploads, lists, prunes and downloads dumps.",
+    )
+
+
+class Backup(Model):
+    """Scheduled logical backups (pg_dump) of the database."""
+
+    enabled: Optional[bool] = Field(
+        default=None,
+        description="Run the backup CronJob. Unset: on for the embedded and external "
+        "providers, off for managed clouds (their own automated backups are configured).",
+    )
+    schedule: CronSchedule = Field(
+        default="15 2 * * *",
+        description="Cron schedule of the backups (five fields or a macro such as @daily).",
+    )
+    time_zone: TimeZone = Field(
+        default="Etc/UTC", description="IANA time zone the schedule is read in."
+    )
+    retention: int = Field(
+        default=7,
+        ge=1,
+        le=1000,
+        description="How many verified dumps to keep; older ones are pruned, only after a "
+        "new dump has been written and verified.",
+    )
+    target: Literal["pvc", "s3"] = Field(
+        default="pvc",
+        description="Where dumps go: pvc (a PersistentVolumeClaim of the stack) or s3 (an "
+        "S3-compatible object store, section backup.s3).",
+    )
+    pvc: BackupVolume = Field(
+        default=BackupVolume(), description="The backup volume (target pvc)."
+    )
+    s3: Optional[BackupS3] = Field(default=None, description="The object store (target s3).")
+    deadline_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="A backup run (waiting for the database included) is stopped after "
+        "this many seconds and counts as failed.",
+    )
+    resources: Resources = Field(
+        default=requests_and_limits("100m", "256Mi", "1", "1Gi"),
+        description="Resources of the pg_dump container (and of the upload container).",
+    )
+
+    @model_validator(mode="after")
+    def _target_section(self) -> Backup:
+        if self.target == "s3" and self.s3 is None:
+            raise ValueError("target 's3' needs the s3 section with at least bucket and existingSecret")
+        if self.target == "pvc" and self.s3 is not None:
+            raise ValueError("the s3 section is set but target is 'pvc'; set target: s3 or remove it")
+        if self.target == "s3" and "pvc" in self.model_fields_set:
+            raise ValueError("the pvc section is set but target is 's3'; remove it")
+        return self
+
+
+class Restore(Model):
+    """A restore from a dump on the backup target, run by `pulumi up` before migrations."""
+
+    from_: Optional[DumpFileName] = Field(
+        default=None,
+        alias="from",
+        description="File name of the dump on the backup target to restore, such as "
+        "heimdall-20250101T021500Z.dump. The restore runs once per value; remove it "
+        "once the restore has succeeded.",
+    )
+    timeout_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="The restore Job fails after database.waitTimeoutSeconds plus this many "
+        "seconds (the database is then left as it was).",
+    )
+    resources: Resources = Field(
+        default=requests_and_limits("100m", "256Mi", "1", "1Gi"),
+        description="Resources of the pg_restore container.",
+    )

@@ -1,0 +1,197 @@
+"""Value types every settings section shares: names, quantities, images, resources.
+
+`Model` is the base of every section: camelCase keys as a stack file writes them, unknown
+keys refused, immutable once validated. The annotated types (`DnsLabel`, `Quantity`, ...)
+check one value each and say in one sentence what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "heimdall"
+# The Pulumi project directory (where Pulumi.yaml is): relative file paths in settings,
+# such as database.tls.ca, are read from here.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# --- reusable value types -----------------------------------------------------------------
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUANTITY = re.compile(
+    r"^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$"
+)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]+([._/:-][a-z0-9]+)*$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_HOSTNAME = re.compile(
+    r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not _DNS_LABEL.fullmatch(value):
+        raise ValueError(
+            "must be a DNS-1123 label: at most 63 lowercase letters, digits or '-', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def dns_subdomain(value: str) -> str:
+    if len(value) > 253 or not _DNS_SUBDOMAIN.fullmatch(value):
+        raise ValueError(
+            "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', "
+            "at most 253 characters"
+        )
+    return value
+
+
+def _quantity(value: str) -> str:
+    if not _QUANTITY.fullmatch(value):
+        raise ValueError("must be a Kubernetes quantity such as 500m, 1, 256Mi or 10Gi")
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError("must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+    return value
+
+
+def _pg_identifier(value: str) -> str:
+    if not _PG_IDENTIFIER.fullmatch(value):
+        raise ValueError(
+            "must be a PostgreSQL identifier: a letter or '_' then letters, digits or '_', "
+            "at most 63 characters"
+        )
+    return value
+
+
+def _image_repository(value: str) -> str:
+    if not _IMAGE_REPOSITORY.fullmatch(value):
+        raise ValueError("must be an image repository such as mitre/heimdall2")
+    return value
+
+
+def _image_tag(value: str) -> str:
+    if not _IMAGE_TAG.fullmatch(value):
+        raise ValueError("must be an image tag such as 2.13.1")
+    return value
+
+
+def _hostname(value: str) -> str:
+    if len(value) > 253 or not _HOSTNAME.fullmatch(value):
+        raise ValueError("must be a lowercase DNS host name such as heimdall.example.com")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+        raise ValueError("must be an http:// or https:// URL without query or fragment")
+    return value.rstrip("/")
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DnsSubdomain = Annotated[str, AfterValidator(dns_subdomain)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+PgIdentifier = Annotated[str, AfterValidator(_pg_identifier)]
+ImageRepository = Annotated[str, AfterValidator(_image_repository)]
+ImageTag = Annotated[str, AfterValidator(_image_tag)]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+# Values the program will not take from a stack file as plain text.
+SECRET_ENV_NAMES = frozenset(
+    {
+        "DATABASE_PASSWORD",
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "API_KEY_SECRET",
+        "ADMIN_PASSWORD",
+        "LDAP_PASSWORD",
+        "GITHUB_CLIENTSECRET",
+        "GITLAB_SECRET",
+        "GOOGLE_CLIENTSECRET",
+        "OKTA_CLIENTSECRET",
+        "OIDC_CLIENT_SECRET",
+    }
+)
+
+
+class Model(BaseModel):
+    """Base of every settings section: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        validate_default=True,
+    )
+
+
+# --- shared sections ----------------------------------------------------------------------
+
+
+class ResourceAmounts(Model):
+    cpu: Optional[Quantity] = Field(default=None, description="CPU, a Kubernetes quantity (e.g. 250m, 1).")
+    memory: Optional[Quantity] = Field(default=None, description="Memory, a Kubernetes quantity (e.g. 512Mi, 1Gi).")
+
+
+class Resources(Model):
+    requests: ResourceAmounts = Field(default=ResourceAmounts(), description="What the scheduler reserves.")
+    limits: ResourceAmounts = Field(default=ResourceAmounts(), description="The most the container may use.")
+
+
+class Image(Model):
+    repository: ImageRepository = Field(description="Image repository.")
+    tag: ImageTag = Field(description="Image tag; pin a version (moving tags make `pulumi up` non-reproducible).")
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(default="IfNotPresent", description="Always, IfNotPresent or Never.")
+
+    @property
+    def reference(self) -> str:
+        base = f"{self.repository}:{self.tag}"
+        return f"{base}@{self.digest}" if self.digest else base
+
+    digest: Optional[str] = Field(
+        default=None,
+        pattern=r"^sha256:[a-f0-9]{64}$",
+        description="Image digest (sha256:...); pins the exact image, the tag then only documents it.",
+    )
+
+
+def requests_and_limits(cpu_req: str, mem_req: str, cpu_lim: str, mem_lim: str) -> Resources:
+    """A `Resources` default: cpu and memory requests, then limits."""
+    return Resources(
+        requests=ResourceAmounts(cpu=cpu_req, memory=mem_req),
+        limits=ResourceAmounts(cpu=cpu_lim, memory=mem_lim),
+    )
+
+
+# --- networks and cloud tags ---------------------------------------------------------------
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(
+            "must be a CIDR block such as 10.0.0.0/16 (with the host bits zero)"
+        ) from None
+    if network.prefixlen == 0:
+        raise ValueError("must not admit every address (0.0.0.0/0 or ::/0): name your networks")
+    return str(network)
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]

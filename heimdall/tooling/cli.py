@@ -1,0 +1,106 @@
+"""Command line.
+
+- `python -m heimdall render STACK [--out DIR] [--show-secrets]`: the offline render.
+- `python -m heimdall reference`: the configuration reference, from the settings model.
+- `python -m heimdall schema [--stack-file]`: the JSON Schema of the settings.
+
+`python -m heimdall render STACK [--out DIR] [--show-secrets]`: exit status 0 rendered
+and valid; 1 the manifests fail schema validation; 2 the stack's settings (or stack
+file) are invalid, with one line saying why.
+
+`python -m heimdall schema [--stack-file]`: the JSON Schema of the settings on stdout
+(with `--stack-file`, of a whole Pulumi.<stack>.yaml, for editors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from heimdall.settings import SettingsError
+
+
+def _render(args: argparse.Namespace) -> int:
+    from heimdall.tooling import deploy_plan, render
+
+    try:
+        stack_file = render.load_stack_file(args.stack)
+    except (OSError, ValueError) as error:
+        print(f"error: cannot read stack file for {args.stack!r}: {error}", file=sys.stderr)
+        return 2
+    try:
+        rendering = render.run_stack(
+            stack_file.config, stack_file.name, secret_keys=stack_file.secret_keys
+        )
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path("build") / stack_file.name
+    render.write(rendering, out, show_secrets=args.show_secrets)
+    print(render.summary(rendering, out))
+    print(deploy_plan.format_plan(deploy_plan.deploy_plan(rendering)))
+    if args.no_validate:
+        return 0
+    errors = render.validate_manifests(rendering.manifests(show_secrets=False), args.kube_version)
+    if errors:
+        print(f"schema validation failed ({len(errors)} errors):", file=sys.stderr)
+        for line in errors:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print(
+        f"schema validation: {len(rendering.manifests())} objects valid (strict) against "
+        f"Kubernetes {', '.join(args.kube_version)}"
+    )
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from heimdall.tooling import schema
+
+    document = schema.stack_file_schema() if args.stack_file else schema.settings_schema()
+    print(json.dumps(document, indent=2, sort_keys=True))
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m heimdall")
+    commands = parser.add_subparsers(dest="command", required=True)
+    render_cmd = commands.add_parser("render", help="render a stack offline, like helm template")
+    render_cmd.add_argument("stack", help="stack name (Pulumi.STACK.yaml) or a stack file path")
+    render_cmd.add_argument("--out", help="output directory (default build/STACK)")
+    render_cmd.add_argument(
+        "--show-secrets", action="store_true", help="write secret values (mock values) in clear"
+    )
+    render_cmd.add_argument(
+        "--kube-version",
+        action="append",
+        help="Kubernetes version to validate against (repeatable; default 1.30.0 and 1.34.0)",
+    )
+    render_cmd.add_argument("--no-validate", action="store_true", help="skip schema validation")
+    commands.add_parser("reference", help="print the configuration reference (Markdown)")
+    schema_cmd = commands.add_parser(
+        "schema", help="print the JSON Schema of the settings (from the settings model)"
+    )
+    schema_cmd.add_argument(
+        "--stack-file",
+        action="store_true",
+        help="schema of a whole Pulumi.<stack>.yaml (heimdall:<key> entries, secure values)",
+    )
+    args = parser.parse_args(argv)
+    if args.command == "reference":
+        from heimdall.tooling.reference import reference
+
+        print(reference())
+        return 0
+    if args.command == "schema":
+        return _schema(args)
+    if args.command == "render":
+        from heimdall.tooling.render import KUBERNETES_VERSIONS
+
+        args.kube_version = args.kube_version or list(KUBERNETES_VERSIONS)
+        return _render(args)
+    return 2  # pragma: no cover - argparse enforces the choices

@@ -12,12 +12,18 @@ help:
 	@echo "make render STACK=dev  render Pulumi.STACK.yaml offline into build/STACK"
 	@echo "make render-all      render every stack file in the repository"
 	@echo "make reference       rewrite README's configuration reference from the model"
-	@echo "make bench           time the program under mocks against a floor (build/bench.json)"
+	@echo "make bench           time the program under mocks against a floor, and the core"
+	@echo "                     install's size (build/bench.json)"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The development venv: the core, every database provider's SDK (each provider package's
+# requirements.txt) and the test tools. A stack's own venv needs only the core plus its
+# provider's file: see README.md, "Quick start".
+PROVIDER_REQUIREMENTS := $(wildcard heimdall/database/*/requirements.txt)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(PROVIDER_REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt $(addprefix -r ,$(PROVIDER_REQUIREMENTS))
 	touch $@
 
 venv: $(VENV)/.installed

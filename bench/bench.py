@@ -11,7 +11,9 @@ stack uses. Then it times the whole test suite once (`pytest -q tests`).
 
 Prints a table, writes build/bench.json. Exit status 0, or with --check 1 when a target is
 missed. Targets: program time at most 1.3x the floor for every stack; no cloud SDK imported
-that the stack does not use; the test suite under 180 s.
+that the stack does not use; the core install (a fresh venv from requirements.txt alone,
+which must render the dev stack) under 250 MB, measured beside the full install; the test
+suite under 180 s.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 MAX_RATIO = 1.3
 MAX_SUITE_SECONDS = 180.0
+MAX_CORE_INSTALL_MB = 250.0
 
 
 def stack_files() -> list[Path]:
@@ -148,13 +151,49 @@ def measure_stack(stack: Path, runs: int, scratch: Path) -> dict[str, Any]:
 
 
 def _gc_thresholds() -> list[int]:
-    """The collector's thresholds in the measured processes (the heimdall package sets them)."""
-    code = "import gc, json, heimdall; print(json.dumps(gc.get_threshold()))"
+    """The collector's thresholds in the measured processes (their entry points tune them)."""
+    code = (
+        "import gc, json; from heimdall.startup import tune_gc; tune_gc(); "
+        "print(json.dumps(gc.get_threshold()))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=_env(), capture_output=True, text=True, check=True
     )
     thresholds: list[int] = json.loads(result.stdout)
     return thresholds
+
+
+def _disk_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def measure_install(scratch: Path) -> dict[str, Any]:
+    """The core install (a fresh venv from requirements.txt alone) beside the full one
+    (this venv: the development install, every provider's SDK): disk size, and whether the
+    core renders the dev stack (without schema validation, a development tool)."""
+    venv = scratch / "core-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-r", str(REPO / "requirements.txt")],
+        check=True,
+        capture_output=True,
+    )
+    render = subprocess.run(
+        [str(python), "-m", "heimdall", "render", "Pulumi.dev.yaml", "--no-validate",
+         "--out", str(scratch / "core-render")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {
+        "core_mb": _disk_bytes(venv) / 2**20,
+        "full_mb": _disk_bytes(Path(sys.prefix)) / 2**20,
+        "core_renders_dev": render.returncode == 0,
+        "core_render_error": render.stderr.strip().splitlines()[-1:] if render.returncode else [],
+    }
 
 
 def time_test_suite() -> dict[str, Any]:
@@ -202,6 +241,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7, help="runs of each side per stack")
     parser.add_argument("--stack", action="append", help="only these stack files (repeatable)")
     parser.add_argument("--no-tests", action="store_true", help="do not time the test suite")
+    parser.add_argument(
+        "--no-install", action="store_true", help="do not measure the core install (a fresh venv)"
+    )
     parser.add_argument("--out", default=str(REPO / "build" / "bench.json"))
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
@@ -209,6 +251,7 @@ def main() -> int:
     files = [_stack_path(s) for s in args.stack] if args.stack else stack_files()
     with tempfile.TemporaryDirectory() as scratch:
         stacks = [measure_stack(path, args.runs, Path(scratch)) for path in files]
+        install = None if args.no_install else measure_install(Path(scratch))
     suite = None if args.no_tests else time_test_suite()
 
     print(f"program under mocks vs floors (median of {args.runs} runs, imports included)")
@@ -225,6 +268,16 @@ def main() -> int:
         for s in stacks
         if s["unused_cloud_sdks"]
     ]
+    if install is not None:
+        print(
+            f"install: core (requirements.txt) {install['core_mb']:.0f} MB, renders dev: "
+            f"{'yes' if install['core_renders_dev'] else 'NO'}; full (every SDK, tests) "
+            f"{install['full_mb']:.0f} MB"
+        )
+        if install["core_mb"] > MAX_CORE_INSTALL_MB:
+            misses.append(f"core install {install['core_mb']:.0f} MB (target < {MAX_CORE_INSTALL_MB:.0f} MB)")
+        if not install["core_renders_dev"]:
+            misses.append(f"the core install does not render dev: {install['core_render_error']}")
     if suite is not None:
         print(
             f"test suite: {suite['seconds']:.1f}s ({suite['summary']}; exit {suite['exit_code']}) "
@@ -241,10 +294,15 @@ def main() -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {
-        "targets": {"max_ratio": MAX_RATIO, "max_suite_seconds": MAX_SUITE_SECONDS},
+        "targets": {
+            "max_ratio": MAX_RATIO,
+            "max_suite_seconds": MAX_SUITE_SECONDS,
+            "max_core_install_mb": MAX_CORE_INSTALL_MB,
+        },
         "met": not misses,
         "misses": misses,
         "stacks": stacks,
+        "install": install,
         "test_suite": suite,
         "machine": {
             "gc_thresholds": _gc_thresholds(),

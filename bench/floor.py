@@ -26,8 +26,12 @@ import resource  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
-# First, as the program does: the same mocks, and the same interpreter settings (the
-# heimdall package tunes the garbage collector when imported).
+# First, as the program does: the same interpreter settings (its entry points tune the
+# garbage collector before importing anything), then the same mocks.
+from heimdall.startup import tune_gc  # noqa: E402
+
+tune_gc()
+
 from heimdall.tooling.mocks import HeimdallMocks, RecordingMonitor  # noqa: E402
 
 # isort: split

@@ -1,7 +1,8 @@
 """The guardrails `pulumi preview` and `pulumi up` enforce: a Pulumi policy pack.
 
 Every policy is mandatory. They read resources as the engine sees them (camelCase inputs)
-and never import the program, so the pack also guards stacks this program did not build.
+and import nothing of the program but the provider registry and the providers' checks
+(standard library only), so the pack also guards stacks this program did not build.
 
 Kubernetes workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob),
 every container including init containers:
@@ -13,8 +14,9 @@ every container including init containers:
 ConfigMaps:
 - kubernetes-no-secrets-in-configmaps: no password/secret/token-like keys, no private keys.
 
-Managed PostgreSQL (aws.rds.Instance and ParameterGroup, gcp.sql.DatabaseInstance,
-azure-native dbforpostgresql Server, Configuration and FirewallRule):
+Managed PostgreSQL, checked by each database provider's policy.py (aws.rds.Instance and
+ParameterGroup, gcp.sql.DatabaseInstance, azure-native dbforpostgresql Server,
+Configuration and FirewallRule), found through the provider registry:
 - managed-database-encrypted: storage encrypted (RDS; Cloud SQL and Azure always are);
 - managed-database-private: no public access, or public only with explicit networks;
 - managed-database-tls: TLS forced;
@@ -28,18 +30,28 @@ A stack is production when its name matches the policy's `productionStacks` patt
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, Optional
 
-from pulumi_policy import (
+# The pack runs from policy/ in a virtualenv of its own; the database providers' checks
+# live in their packages in the project (standard library only), one directory up.
+_PROJECT = str(Path(__file__).resolve().parent.parent)
+if _PROJECT not in sys.path:
+    sys.path.insert(0, _PROJECT)
+
+from pulumi_policy import (  # noqa: E402
     EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
+
+from heimdall.database import registry  # noqa: E402
+from heimdall.database.provider import PolicyChecks  # noqa: E402
 
 MANDATORY = EnforcementLevel.MANDATORY
 PRODUCTION_PATTERN = r"(^|[-_.])prod(uction)?($|[-_.])"
@@ -216,127 +228,24 @@ kubernetes_no_secrets_in_config_maps = ResourceValidationPolicy(
 
 # --- managed databases ----------------------------------------------------------------------
 
-RDS_INSTANCE = "aws:rds/instance:Instance"
-RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
-CLOUD_SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
-# azure-native tokens, with or without an explicit API version module.
-AZURE_SERVER = re.compile(r"^azure-native:dbforpostgresql(/v[0-9a-z]+)?:Server$")
-AZURE_CONFIGURATION = re.compile(r"^azure-native:dbforpostgresql(/v[0-9a-z]+)?:Configuration$")
-AZURE_FIREWALL_RULE = re.compile(r"^azure-native:dbforpostgresql(/v[0-9a-z]+)?:FirewallRule$")
+def provider_checks() -> list[PolicyChecks]:
+    """Every registered database provider's checks (its package's policy.py)."""
+    found = []
+    for provider in registry.PROVIDERS:
+        module = registry.part(provider, "policy")
+        if module is not None:
+            found.append(module.CHECKS)
+    return found
 
 
-def _is_postgres_rds(props: Mapping[str, Any]) -> bool:
-    return str(props.get("engine") or "").startswith("postgres")
+def _provider_policy(kind: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        for checks in provider_checks():
+            check = getattr(checks, kind)
+            if check is not None:
+                check(args.resource_type, args.props, lambda message: report_violation(message, None))
 
-
-def _major(version: Any) -> Optional[int]:
-    match = re.match(r"^\D*(\d+)", str(version or ""))
-    return int(match.group(1)) if match else None
-
-
-def _encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == RDS_INSTANCE and args.props.get("storageEncrypted") is not True:
-        report("RDS storage must be encrypted: set storageEncrypted: true", None)
-
-
-def _ipv4(address: Any) -> Optional[int]:
-    try:
-        return int(ipaddress.IPv4Address(str(address)))
-    except ValueError:
-        return None
-
-
-def _is_open_network(cidr: str) -> bool:
-    try:
-        return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
-    except ValueError:
-        return False
-
-
-def _private(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = args.props
-    if args.resource_type == RDS_INSTANCE and props.get("publiclyAccessible") is True:
-        report("the RDS instance must not be publicly accessible (publiclyAccessible: false)", None)
-    elif args.resource_type == CLOUD_SQL_INSTANCE:
-        ip = _get(props, "settings", "ipConfiguration") or {}
-        # Cloud SQL gives an instance a public IPv4 address unless told not to.
-        if ip.get("ipv4Enabled") is not False:
-            networks = [n.get("value", "") for n in ip.get("authorizedNetworks") or []]
-            if not networks:
-                report(
-                    "the Cloud SQL instance has a public IP without authorizedNetworks: "
-                    "set ipv4Enabled: false (private IP) or list the networks allowed",
-                    None,
-                )
-            for network in networks:
-                if _is_open_network(network):
-                    report(f"Cloud SQL authorized network {network!r} admits the whole internet", None)
-    elif AZURE_SERVER.match(args.resource_type):
-        # Private access (a delegated subnet, or public access Disabled) is private; public
-        # access Enabled admits only the firewall rules' ranges, checked one by one below.
-        # Neither said: Azure picks public access, which nobody chose.
-        network = props.get("network") or {}
-        if not network.get("delegatedSubnetResourceId") and network.get("publicNetworkAccess") not in (
-            "Disabled",
-            "Enabled",
-        ):
-            report(
-                "choose the Azure server's network access: a delegated subnet (private), or "
-                "network.publicNetworkAccess Disabled, or Enabled with firewall rules",
-                None,
-            )
-    elif AZURE_FIREWALL_RULE.match(args.resource_type):
-        start, end = _ipv4(props.get("startIpAddress")), _ipv4(props.get("endIpAddress"))
-        if start == 0 and end == 0:
-            # Azure's "allow Azure services" rule: any tenant's services, not just yours.
-            report("the firewall rule 0.0.0.0-0.0.0.0 admits every Azure service of every tenant", None)
-        elif start is not None and end is not None and end - start >= 2**31:
-            report(f"the firewall rule {props.get('startIpAddress')}-{props.get('endIpAddress')} "
-                   "admits half the internet or more", None)
-
-
-def _tls(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = args.props
-    if args.resource_type == RDS_PARAMETER_GROUP:
-        family = str(props.get("family") or "")
-        if not family.startswith("postgres"):
-            return
-        values = {p.get("name"): str(p.get("value")) for p in props.get("parameters") or []}
-        force = values.get("rds.force_ssl")
-        if force is not None and force != "1":
-            report("rds.force_ssl must be 1 (TLS forced)", None)
-        elif force is None and (_major(family) or 0) < 15:
-            report(f"{family} does not force TLS by default: set rds.force_ssl=1", None)
-    elif args.resource_type == RDS_INSTANCE and _is_postgres_rds(props):
-        # Without a parameter group the default group applies; it forces TLS from 15 on.
-        if not props.get("parameterGroupName") and (_major(props.get("engineVersion")) or 0) < 15:
-            report("PostgreSQL before 15 on RDS needs a parameter group with rds.force_ssl=1", None)
-    elif args.resource_type == CLOUD_SQL_INSTANCE:
-        ip = _get(props, "settings", "ipConfiguration") or {}
-        forced = ip.get("sslMode") in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
-        if not forced and ip.get("requireSsl") is not True:
-            report("Cloud SQL must force TLS: set settings.ipConfiguration.sslMode ENCRYPTED_ONLY", None)
-    elif (
-        AZURE_CONFIGURATION.match(args.resource_type)
-        and props.get("configurationName") == "require_secure_transport"
-        and str(props.get("value", "")).lower() not in ("on", "true", "1")
-    ):
-        report("require_secure_transport must stay on (TLS forced)", None)
-
-
-def _backups(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = args.props
-    if args.resource_type == RDS_INSTANCE:
-        retention = props.get("backupRetentionPeriod")
-        if not isinstance(retention, (int, float)) or retention < 1:
-            report("RDS automated backups must be on: set backupRetentionPeriod to 1 or more days", None)
-    elif args.resource_type == CLOUD_SQL_INSTANCE:
-        if _get(props, "settings", "backupConfiguration", "enabled") is not True:
-            report("Cloud SQL backups must be on: set settings.backupConfiguration.enabled", None)
-    elif AZURE_SERVER.match(args.resource_type):
-        days = _get(props, "backup", "backupRetentionDays")
-        if days is not None and days < 7:
-            report("Azure backup retention must be at least 7 days", None)
+    return validate
 
 
 def is_production(args: ResourceValidationArgs) -> bool:
@@ -348,54 +257,39 @@ def is_production(args: ResourceValidationArgs) -> bool:
 
 
 def _deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = args.props
-    managed = (
-        args.resource_type in (RDS_INSTANCE, CLOUD_SQL_INSTANCE)
-        or AZURE_SERVER.match(args.resource_type) is not None
-    )
-    if not managed or not is_production(args):
-        return
-    if not args.opts.protect:
-        report("a production database must be protected in Pulumi (protect: true)", None)
-    if args.resource_type == RDS_INSTANCE:
-        if props.get("deletionProtection") is not True:
-            report("a production RDS instance needs deletionProtection: true", None)
-        if props.get("skipFinalSnapshot") is True:
-            report("a production RDS instance must take a final snapshot (skipFinalSnapshot: false)", None)
-    elif args.resource_type == CLOUD_SQL_INSTANCE:
-        # deletionProtection (Pulumi-side) defaults to true; refuse only an explicit false.
-        if props.get("deletionProtection") is False:
-            report("a production Cloud SQL instance needs deletionProtection: true", None)
-        if _get(props, "settings", "deletionProtectionEnabled") is not True:
-            report(
-                "a production Cloud SQL instance needs settings.deletionProtectionEnabled: true",
-                None,
-            )
+    found: list[str] = []
+    for checks in provider_checks():
+        if checks.deletion_protection is not None:
+            checks.deletion_protection(args.resource_type, args.props, bool(args.opts.protect), found.append)
+    # Only a managed database's own check reports anything; the stack decides whether it counts.
+    if found and is_production(args):
+        for message in found:
+            report(message, None)
 
 
 managed_database_encrypted = ResourceValidationPolicy(
     name="managed-database-encrypted",
     description="Managed database storage is encrypted at rest.",
     enforcement_level=MANDATORY,
-    validate=_encrypted,
+    validate=_provider_policy("encrypted"),
 )
 managed_database_private = ResourceValidationPolicy(
     name="managed-database-private",
     description="Managed databases are not public, or public only to explicit networks.",
     enforcement_level=MANDATORY,
-    validate=_private,
+    validate=_provider_policy("private"),
 )
 managed_database_tls = ResourceValidationPolicy(
     name="managed-database-tls",
     description="Managed databases force TLS on every connection.",
     enforcement_level=MANDATORY,
-    validate=_tls,
+    validate=_provider_policy("tls"),
 )
 managed_database_backups = ResourceValidationPolicy(
     name="managed-database-backups",
     description="Managed databases take automated backups.",
     enforcement_level=MANDATORY,
-    validate=_backups,
+    validate=_provider_policy("backups"),
 )
 managed_database_deletion_protection = ResourceValidationPolicy(
     name="managed-database-deletion-protection",

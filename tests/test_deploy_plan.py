@@ -11,9 +11,9 @@ from typing import Any, Optional
 
 import pytest
 
+from heimdall.kube import SKIP_AWAIT
 from heimdall.tooling import deploy_plan as dp
 from heimdall.tooling.cli import main
-from heimdall.kube import SKIP_AWAIT
 from heimdall.tooling.mocks import Registration
 from heimdall.tooling.render import Rendering, run_stack_file
 from tests.conftest import REPO, STACK_FILES

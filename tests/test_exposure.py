@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from heimdall.tooling.render import validate_manifests
 from heimdall.settings import SettingsError, parse_settings
+from heimdall.tooling.render import validate_manifests
 
 GATEWAY = {
     "enabled": True,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from heimdall.tooling.render import run_stack_file, validate_manifests
 from heimdall.settings import SettingsError, parse_settings
+from heimdall.tooling.render import run_stack_file, validate_manifests
 from tests.conftest import STACK_FILES, containers
 from tests.pods import all_containers, pod_templates, template_of
 

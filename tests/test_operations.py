@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from heimdall.tooling.render import Rendering, validate_manifests
 from heimdall.settings import SettingsError, parse_settings
 from heimdall.settings.app import Admin
 from heimdall.settings.operations import Backup, BackupS3, BackupVolume, Restore
+from heimdall.tooling.render import Rendering, validate_manifests
 from tests.conftest import BuildFn, containers, env_of
 from tests.databases import AWS_RDS
 

@@ -32,6 +32,7 @@ from pulumi_policy import (  # noqa: E402
 from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
 from pulumi_policy.proxy import unknown_checking_proxy  # noqa: E402
 
+from heimdall.database.aws_rds.policy import INSTANCE as RDS_INSTANCE  # noqa: E402
 from heimdall.tooling.mocks import HeimdallMocks, RecordingMonitor, Registration  # noqa: E402
 from heimdall.tooling.render import run_stack, run_stack_file  # noqa: E402
 from policy import heimdall_policies as hp  # noqa: E402
@@ -433,13 +434,13 @@ def test_deletion_protection_policy_applies_to_production_stacks_only():
 
 
 def test_production_pattern_is_configurable():
-    args = args_for(hp.RDS_INSTANCE, {"deletionProtection": False}, stack="live", config={"productionStacks": "^live$"})
+    args = args_for(RDS_INSTANCE, {"deletionProtection": False}, stack="live", config={"productionStacks": "^live$"})
     assert hp.is_production(args)
-    assert not hp.is_production(args_for(hp.RDS_INSTANCE, {}, stack="live"))
+    assert not hp.is_production(args_for(RDS_INSTANCE, {}, stack="live"))
     for stack in ("prod", "production", "eu-prod", "prod_2"):
-        assert hp.is_production(args_for(hp.RDS_INSTANCE, {}, stack=stack)), stack
+        assert hp.is_production(args_for(RDS_INSTANCE, {}, stack=stack)), stack
     for stack in ("dev", "product", "preprod"):
-        assert not hp.is_production(args_for(hp.RDS_INSTANCE, {}, stack=stack)), stack
+        assert not hp.is_production(args_for(RDS_INSTANCE, {}, stack=stack)), stack
 
 
 def test_azure_tokens_with_an_api_version_are_governed_too():

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from heimdall.tooling.render import Rendering
 from heimdall.settings import SettingsError, parse_settings
+from heimdall.tooling.render import Rendering
 from tests.databases import (
     AZURE,
     AZURE_SUBNET,

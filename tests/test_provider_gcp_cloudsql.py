@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from heimdall.database.gcp_cloudsql.mocks import FAKE_CA_PEM
-from heimdall.tooling.render import Rendering
 from heimdall.settings import SettingsError, parse_settings
+from heimdall.tooling.render import Rendering
 from tests.conftest import containers, env_of
 from tests.databases import (
     CLOUD_SQL,

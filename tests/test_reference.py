@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from heimdall.tooling.reference import readme_block, reference, rows
 from heimdall.settings import settings_model
+from heimdall.tooling.reference import readme_block, reference, rows
 from tests.conftest import REPO
 
 

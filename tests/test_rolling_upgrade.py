@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from heimdall.tooling import deploy_plan as dp
 from heimdall.settings import SettingsError, parse_settings
+from heimdall.tooling import deploy_plan as dp
 from tests.conftest import containers
 
 

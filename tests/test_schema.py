@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.tooling.cli import main
 from heimdall.settings import settings_model
+from heimdall.tooling.cli import main
 from tests.conftest import REPO, STACK_FILES
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from heimdall.tooling import render
 from heimdall.settings import SettingsError, settings_from_config
+from heimdall.tooling import render
 from tests.conftest import stack_config
 
 junk = st.one_of(

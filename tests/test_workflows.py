@@ -5,6 +5,7 @@ an action the table does not know fails the test, so every `with:` is checked.""
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -264,3 +265,47 @@ def test_checkouts_do_not_persist_the_token(name):
     for job in workflow(name)["jobs"].values():
         for step in uses_steps(job, "actions/checkout@v4"):
             assert step["with"]["persist-credentials"] is False
+
+
+def test_each_pulumi_job_installs_the_sdk_of_its_own_stack_only():
+    action = yaml.safe_load((REPO / ".github" / "actions" / "pulumi-setup" / "action.yml").read_text())
+    assert action["inputs"]["stack"]["required"] is True
+    install = next(s["run"] for s in action["runs"]["steps"] if "virtualenv" in s.get("name", "").lower())
+    assert "pip install -r requirements.txt" in install
+    assert 'python -m heimdall requirements "Pulumi.${STACK}.yaml"' in install
+    assert "requirements-dev" not in install
+    for name in ("pull-request.yml", "deploy.yml"):
+        for job in workflow(name)["jobs"].values():
+            steps = job.get("steps", [])
+            setup = [s for s in steps if s.get("uses") == "./.github/actions/pulumi-setup"]
+            if not setup:
+                continue
+            assert setup[0]["with"]["stack"] == pulumi_step(job)["with"]["stack-name"]
+    # The checks install everything: every provider's SDK and the test tools.
+    tests_install = " ".join(
+        s.get("run", "") for s in workflow("pull-request.yml")["jobs"]["tests"]["steps"]
+    )
+    assert "heimdall/database/*/requirements.txt" in tests_install
+
+
+def test_the_requirements_command_names_each_stack_files_provider_sdk():
+    import contextlib
+    import io
+
+    from heimdall.database import registry
+    from heimdall.tooling.cli import main
+    from heimdall.tooling.render import load_stack_file
+
+    for path in STACK_FILES:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["requirements", str(path)]) == 0
+        provider = json.loads(load_stack_file(str(path)).config.get("heimdall:database", "{}")).get(
+            "provider", "embedded"
+        )
+        expected = REPO / registry.package_path(provider) / "requirements.txt"
+        printed = out.getvalue().split()
+        if expected.exists():
+            assert printed == ["-r", str(expected.relative_to(REPO))]
+        else:
+            assert printed == []

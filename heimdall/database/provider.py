@@ -64,5 +64,3 @@ class PolicyChecks:
     backups: Optional[Callable[[str, Any, Callable[[str], None]], None]] = None
     # (type token, inputs, protected, report); called for production stacks only.
     deletion_protection: Optional[Callable[[str, Any, bool, Callable[[str], None]], None]] = None
-    # Type tokens (or "package:module" prefixes) of the managed databases it creates.
-    databases: tuple[str, ...] = ()

@@ -3,6 +3,8 @@
 - `python -m heimdall render STACK [--out DIR] [--show-secrets]`: the offline render.
 - `python -m heimdall reference`: the configuration reference, from the settings model.
 - `python -m heimdall schema [--stack-file]`: the JSON Schema of the settings.
+- `python -m heimdall requirements STACK`: `-r FILE` for each requirements file the
+  stack needs beyond requirements.txt (its database provider's SDK), for `pip install`.
 
 `python -m heimdall render STACK [--out DIR] [--show-secrets]`: exit status 0 rendered
 and valid; 1 the manifests fail schema validation; 2 the stack's settings (or stack
@@ -15,6 +17,7 @@ file) are invalid, with one line saying why.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -39,6 +42,13 @@ def _render(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not args.no_validate and importlib.util.find_spec("kubernetes_validate") is None:
+        print(
+            "error: schema validation needs kubernetes-validate, a development tool "
+            "(python -m pip install -r requirements-dev.txt); or pass --no-validate",
+            file=sys.stderr,
+        )
+        return 2
     out = Path(args.out) if args.out else Path("build") / stack_file.name
     render.write(rendering, out, show_secrets=args.show_secrets)
     print(render.summary(rendering, out))
@@ -55,6 +65,30 @@ def _render(args: argparse.Namespace) -> int:
         f"schema validation: {len(rendering.manifests())} objects valid (strict) against "
         f"Kubernetes {', '.join(args.kube_version)}"
     )
+    return 0
+
+
+def _requirements(args: argparse.Namespace) -> int:
+    """`-r <file>` for each requirements file the stack needs beyond requirements.txt."""
+    from heimdall.database import registry
+    from heimdall.settings.loader import decode_config_value
+    from heimdall.settings.types import PROJECT_ROOT
+    from heimdall.tooling import render
+
+    try:
+        stack_file = render.load_stack_file(args.stack)
+    except (OSError, ValueError) as error:
+        print(f"error: cannot read stack file for {args.stack!r}: {error}", file=sys.stderr)
+        return 2
+    database = decode_config_value(stack_file.config.get("heimdall:database", "{}"))
+    provider = database.get("provider", "embedded") if isinstance(database, dict) else "embedded"
+    if provider not in registry.PROVIDERS:
+        print(f"error: heimdall:database.provider {provider!r} is not one of: "
+              f"{', '.join(sorted(registry.PROVIDERS))}", file=sys.stderr)
+        return 2
+    path = Path(registry.package_path(provider)) / "requirements.txt"
+    if (PROJECT_ROOT / path).is_file():
+        print(f"-r {path.as_posix()}")
     return 0
 
 
@@ -82,6 +116,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     render_cmd.add_argument("--no-validate", action="store_true", help="skip schema validation")
     commands.add_parser("reference", help="print the configuration reference (Markdown)")
+    requirements_cmd = commands.add_parser(
+        "requirements",
+        help="print `-r FILE` for what a stack needs beyond requirements.txt (its provider's SDK)",
+    )
+    requirements_cmd.add_argument("stack", help="stack name (Pulumi.STACK.yaml) or a stack file path")
     schema_cmd = commands.add_parser(
         "schema", help="print the JSON Schema of the settings (from the settings model)"
     )
@@ -98,6 +137,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.command == "schema":
         return _schema(args)
+    if args.command == "requirements":
+        return _requirements(args)
     if args.command == "render":
         from heimdall.tooling.render import KUBERNETES_VERSIONS
 

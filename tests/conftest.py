@@ -78,3 +78,15 @@ def env_of(container: dict[str, Any]) -> dict[str, Any]:
         ref = (item.get("valueFrom") or {}).get("secretKeyRef")
         found[item["name"]] = {"secret": (ref["name"], ref["key"])} if ref else item.get("value")
     return found
+
+
+def database_password_secret(rendering: Rendering) -> dict[str, Any]:
+    """The Secret the stack writes the database password to (auto-named)."""
+    (secret,) = [
+        m
+        for m in rendering.manifests()
+        if m["kind"] == "Secret"
+        and set(m.get("stringData") or {}) == {"password"}
+        and m["metadata"]["labels"]["app.kubernetes.io/name"] == "postgres"
+    ]
+    return secret

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from heimdall.database.embedded.component import data_layout
-from tests.conftest import containers, env_of
+from tests.conftest import containers, database_password_secret, env_of
 
 
 def test_statefulset_runs_the_official_image_as_postgres_with_pgdata_below_the_mount(build) -> None:
@@ -19,7 +19,7 @@ def test_statefulset_runs_the_official_image_as_postgres_with_pgdata_below_the_m
     assert env["PGDATA"] == "/var/lib/postgresql/data/pgdata"
     assert env["POSTGRES_USER"] == "postgres"
     assert env["POSTGRES_DB"] == "heimdall"
-    assert env["POSTGRES_PASSWORD"] == {"secret": ("heimdall-postgres-credentials", "password")}
+    assert env["POSTGRES_PASSWORD"] == {"secret": (database_password_secret(rendering)["metadata"]["name"], "password")}
     mounts = {m["name"]: m["mountPath"] for m in postgres["volumeMounts"]}
     assert mounts["data"] == "/var/lib/postgresql/data"
     assert mounts["run"] == "/var/run/postgresql"
@@ -98,7 +98,7 @@ def test_generated_password_lives_in_a_secret_and_is_stable(build) -> None:
     assert "keepers" not in passwords[0].inputs
     assert passwords[0].inputs["length"] == 32
     value = passwords[0].state["result"]
-    secret = rendering.manifest("Secret", "heimdall-postgres-credentials")
+    secret = database_password_secret(rendering)
     assert secret["stringData"] == {"password": value}
     assert f":{value}@" in rendering.outputs["connectionString"]
     masked = [m for m in rendering.manifests(show_secrets=False) if m["kind"] == "Secret"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import containers, env_of
+from tests.conftest import containers, database_password_secret, env_of
 
 EXTERNAL = {
     "provider": "external",
@@ -36,7 +36,7 @@ def test_password_as_pulumi_secret_is_written_to_a_secret(build) -> None:
         {"database": database},
         secrets={"database": {"external": {"password": "p@ss:w/rd?#%"}}},
     )
-    secret = rendering.manifest("Secret", "heimdall-external-database-credentials")
+    secret = database_password_secret(rendering)
     assert secret["stringData"] == {"password": "p@ss:w/rd?#%"}
     assert rendering.outputs["connectionString"] == (
         "postgres://heimdall_app:p%40ss%3Aw%2Frd%3F%23%25@db.example.com:5432/heimdall_production"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import containers, env_of
+from tests.conftest import containers, database_password_secret, env_of
 
 
 def job_of(rendering) -> dict:
@@ -33,7 +33,7 @@ def test_seeds_the_admin_from_the_secret_never_a_logged_random_one(build) -> Non
     migrate = containers(job["spec"]["template"]["spec"], "migrate")
     env = env_of(migrate)
     assert env["ADMIN_PASSWORD"]["secret"][1] == "ADMIN_PASSWORD"
-    assert env["DATABASE_PASSWORD"] == {"secret": ("heimdall-postgres-credentials", "password")}
+    assert env["DATABASE_PASSWORD"] == {"secret": (database_password_secret(rendering)["metadata"]["name"], "password")}
     config_name = migrate["envFrom"][0]["configMapRef"]["name"]
     config = rendering.manifest("ConfigMap", config_name)["data"]
     assert config["ADMIN_EMAIL"] == "root@scans.example.org"

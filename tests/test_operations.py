@@ -16,7 +16,7 @@ from heimdall.settings import SettingsError, parse_settings
 from heimdall.settings.app import Admin
 from heimdall.settings.operations import Backup, BackupS3, BackupVolume, Restore
 from heimdall.tooling.render import Rendering, validate_manifests
-from tests.conftest import BuildFn, containers, env_of
+from tests.conftest import BuildFn, containers, database_password_secret, env_of
 from tests.databases import AWS_RDS
 
 CRON_JOB = "heimdall-database-backup"
@@ -78,7 +78,7 @@ def test_embedded_stack_backs_up_daily_to_its_own_volume(build: BuildFn) -> None
     assert backup["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
     env = env_of(backup)
     assert env["BACKUP_DIR"] == "/backups" and env["BACKUP_RETENTION"] == "7"
-    assert env["DATABASE_PASSWORD"] == {"secret": ("heimdall-postgres-credentials", "password")}
+    assert env["DATABASE_PASSWORD"] == {"secret": (database_password_secret(rendering)["metadata"]["name"], "password")}
     assert env["DATABASE_HOST"].startswith("heimdall-postgres")
     script = backup["command"][2]
     assert "pg_dump --no-password --format=custom" in script
@@ -248,7 +248,7 @@ def test_restore_runs_between_the_database_and_the_migrations(build: BuildFn) ->
     container = containers(pod, "restore")
     env = env_of(container)
     assert env["RESTORE_FROM"] == DUMP and env["BACKUP_DIR"] == "/backups"
-    assert env["DATABASE_PASSWORD"] == {"secret": ("heimdall-postgres-credentials", "password")}
+    assert env["DATABASE_PASSWORD"] == {"secret": (database_password_secret(rendering)["metadata"]["name"], "password")}
     script = container["command"][2]
     assert "--clean --if-exists" in script and "--single-transaction --exit-on-error" in script
     assert {"name": "dumps", "mountPath": "/backups", "readOnly": True} in container["volumeMounts"]

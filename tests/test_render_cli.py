@@ -124,3 +124,16 @@ def test_the_same_stack_renders_the_same_files_in_apply_order(tmp_path: Path) ->
     assert names.index(next(n for n in names if "-job-" in n)) > names.index(
         next(n for n in names if "-configmap-" in n)
     )
+
+
+def test_the_mocks_answer_an_invoke() -> None:
+    # The SDK iterates the failures a mock returns: None there broke every invoke.
+    import pulumi
+
+    from heimdall.tooling.mocks import HeimdallMocks
+
+    result, failures = HeimdallMocks().call(
+        pulumi.runtime.MockCallArgs(token="kubernetes:helm:template", args={}, provider="")
+    )
+    assert (result, list(failures or ())) == ({}, [])
+    assert failures is not None

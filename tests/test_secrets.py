@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.conftest import containers, env_of
+import json
+
+import pytest
+
+from tests.conftest import containers, database_password_secret, env_of
+from tests.databases import AWS_RDS, EXTRA_CONFIG
 
 APP_KEYS = {"JWT_SECRET", "API_KEY_SECRET", "ADMIN_PASSWORD"}
 
@@ -64,3 +69,56 @@ def test_existing_secret_creates_nothing_and_is_referenced_with_configured_keys(
     # The password is unknown to the program: no adminPassword, no password in the URL.
     assert rendering.outputs["adminPassword"] is None
     assert rendering.outputs["connectionString"].startswith("postgres://postgres@")
+
+
+def _password_refs(rendering) -> set[str]:
+    """The Secret names pod templates read DATABASE_PASSWORD (or POSTGRES_PASSWORD) from."""
+    names: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("name") in ("DATABASE_PASSWORD", "POSTGRES_PASSWORD") and "valueFrom" in node:
+                names.add(node["valueFrom"]["secretKeyRef"]["name"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for obj in rendering.manifests():
+        if obj["kind"] in ("StatefulSet", "Job", "CronJob"):
+            walk(obj)
+    return names
+
+
+@pytest.mark.parametrize(
+    "values, supplied",
+    [
+        ({}, {"secrets": {"databasePassword": "Password-one-0123456789"}}),
+        (
+            {"database": {"provider": "external", "external": {"host": "db.example.com"}}},
+            {"database": {"external": {"password": "Password-one-0123456789"}}},
+        ),
+        (AWS_RDS, {"secrets": {"databasePassword": "Password-one-0123456789"}}),
+    ],
+    ids=["embedded", "external", "aws-rds"],
+)
+def test_a_new_database_password_is_a_new_secret_that_rolls_its_readers(build, values, supplied) -> None:
+    # A Secret updated in place would leave running pods on the old password until they
+    # happen to restart; a new name changes every pod template that reads it.
+    before = build(values, secrets=supplied, extra_config=EXTRA_CONFIG)
+    changed = json.loads(json.dumps(supplied).replace("Password-one", "Password-two"))
+    after = build(values, secrets=changed, extra_config=EXTRA_CONFIG)
+    old, new = database_password_secret(before), database_password_secret(after)
+    assert old["metadata"]["name"] != new["metadata"]["name"]
+    assert _password_refs(before) == {old["metadata"]["name"]}
+    assert _password_refs(after) == {new["metadata"]["name"]}
+    assert [r.name for r in before.registrations if r.type == "kubernetes:core/v1:Secret"] == [
+        r.name for r in after.registrations if r.type == "kubernetes:core/v1:Secret"
+    ]  # the same resources: the Secret is replaced, not added
+
+
+def test_an_unchanged_password_keeps_its_secret_name(build) -> None:
+    assert database_password_secret(build())["metadata"]["name"] == database_password_secret(
+        build()
+    )["metadata"]["name"]

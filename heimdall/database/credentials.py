@@ -29,7 +29,6 @@ def password_secret(
     parent: pulumi.Resource,
     value: Optional[pulumi.Output[str]],
     generate: Optional[random.RandomPasswordArgs],
-    secret_name: Optional[str] = None,
 ) -> tuple[SecretKeyRef, pulumi.Output[str]]:
     """(where clients read the password, the password as a secret Output).
 
@@ -44,7 +43,7 @@ def password_secret(
         value = pulumi.Output.secret(generated.result)
     secret = k8s.core.v1.Secret(
         f"{name}-credentials",
-        metadata=kube.metadata(request.namespace, COMPONENT, secret_name),
+        metadata=kube.metadata(request.namespace, COMPONENT),
         type="Opaque",
         string_data={PASSWORD_KEY: value},
         opts=child,

@@ -395,7 +395,8 @@ def deploy_plan(rendering: Rendering) -> DeployPlan:
         path.reverse()
 
     ordered = sorted(steps.values(), key=lambda s: (s.start, s.finish, graph.order[s.registration.urn]))
-    skipped = tuple(label(r) for r in customs if skips_await(r) and _awaitable(r))
+    # Sorted: resources registered concurrently arrive in any order.
+    skipped = tuple(sorted(label(r) for r in customs if skips_await(r) and _awaitable(r)))
     return DeployPlan(steps=tuple(ordered), critical_path=tuple(path), skipped=skipped)
 
 

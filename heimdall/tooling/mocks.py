@@ -11,6 +11,7 @@ In preview mode (`preview=True`) the mocks return no computed values, so, as in 
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +46,27 @@ def _random_password(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     return {"result": value, "bcryptHash": "$2a$10$" + stable_token("bcrypt", args.name, length=53)}
 
 
+# What pulumi-kubernetes replaces an object for when it changes (its diff: a ConfigMap's
+# or Secret's content, unless the provider is told they are mutable; a Job's spec, whose
+# template is immutable). A replacement of an auto-named object gets a new random suffix.
+REPLACED_ON_CHANGE = {
+    "ConfigMap": ("data", "binaryData", "immutable"),
+    "Secret": ("data", "stringData", "type", "immutable"),
+    "Job": ("spec",),
+}
+
+
 def _kubernetes(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     metadata = dict(args.inputs.get("metadata") or {})
     if not metadata.get("name"):
-        # The provider appends a random suffix to the logical name.
-        metadata["name"] = f"{args.name}-{stable_token(args.typ, args.name)}"
+        # The provider appends a random suffix to the logical name, and a new one when it
+        # replaces the object: here the suffix follows what forces a replacement, so that
+        # two renders show what a real update would rename (and so roll its consumers).
+        fields = REPLACED_ON_CHANGE.get(args.typ.rsplit(":", 1)[-1], ())
+        content = json.dumps(
+            {field: args.inputs.get(field) for field in fields}, sort_keys=True, default=str
+        )
+        metadata["name"] = f"{args.name}-{stable_token(args.typ, args.name, content)}"
     return {"metadata": metadata}
 
 
@@ -94,7 +111,8 @@ class HeimdallMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
         handler = CALLS.get(args.token)
-        return (handler(args) if handler else {}), None
+        # No failures: an empty list (the SDK iterates it; None would raise TypeError).
+        return (handler(args) if handler else {}), []
 
 
 @dataclass

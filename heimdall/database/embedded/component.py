@@ -68,7 +68,6 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 self,
                 request.password.value,
                 random.RandomPasswordArgs(length=32, special=False),
-                secret_name="heimdall-postgres-credentials",
             )
 
         selector = kube.selector_labels(COMPONENT)

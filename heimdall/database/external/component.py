@@ -50,7 +50,6 @@ class ExternalDatabase(pulumi.ComponentResource):
                 self,
                 supplied,
                 generate=None,
-                secret_name="heimdall-external-database-credentials",
             )
 
         self.connection = DatabaseConnection(

@@ -26,7 +26,7 @@ FAKE = {"provider": "fake", "fakeDb": {"host": "db.example.test", "flavour": "ch
 
 @pytest.fixture
 def fake_provider(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry.PROVIDERS, "fake", "tests.fake_provider")
+    monkeypatch.setitem(registry.PROVIDERS, "fake", registry.Entry("tests.fake_provider", "fakeDb"))
 
 
 def test_a_registered_provider_builds_a_stack(fake_provider, build) -> None:
@@ -259,3 +259,23 @@ def test_the_pyproject_extras_match_the_provider_packages() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert set(project["dependencies"]) == core
+
+
+def test_a_stack_loads_only_its_own_providers_settings() -> None:
+    result = _run(
+        "import sys\n"
+        "from heimdall.settings import parse_settings\n"
+        "parse_settings({'database': {'provider': 'external', 'external': {'host': 'db.example.com', "
+        "'existingSecret': 'db'}}})\n"
+        "print(sorted(m for m in sys.modules if m.startswith('heimdall.database.') and m.endswith('.settings')))\n"
+    )
+    assert result.stdout.strip() == "['heimdall.database.external.settings']", result.stderr
+
+
+def test_another_providers_section_is_refused_without_loading_it() -> None:
+    with pytest.raises(SettingsError) as error:
+        parse_settings({"database": {"awsRds": {"vpcId": "not-a-vpc"}}})
+    assert str(error.value) == (
+        "heimdall:database: the awsRds section is set but provider is 'embedded'; "
+        "remove it or set provider accordingly"
+    )

@@ -14,7 +14,8 @@ A provider is a package (under heimdall/database/, or anywhere importable) with:
   checks; standard library only, since the policy pack runs without the program's
   dependencies).
 
-The registry (`registry.py`) maps each `database.provider` value to its package.
+The registry (`registry.py`) maps each `database.provider` value to its package and the
+key of its settings section.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ if TYPE_CHECKING:
 class ProviderSpec:
     """How the settings and the program use one provider."""
 
-    section: str  # camelCase key of the provider's section under `database`
-    model: type[BaseModel]  # the section's settings model
+    model: type[BaseModel]  # the settings model of its section (named in the registry)
     description: str  # the section's line in the configuration reference
     component: str  # class name of the ComponentResource in the package's component.py
     # A managed cloud database: the server accepts TLS only, and the provider creates the

@@ -11,25 +11,35 @@ and this module imports nothing but the standard library (the policy pack reads 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from heimdall.database.provider import ProviderSpec
 
-PROVIDERS: dict[str, str] = {
-    "embedded": "heimdall.database.embedded",
-    "external": "heimdall.database.external",
-    "aws-rds": "heimdall.database.aws_rds",
-    "gcp-cloudsql": "heimdall.database.gcp_cloudsql",
-    "azure-postgres": "heimdall.database.azure_postgres",
+
+@dataclass(frozen=True)
+class Entry:
+    package: str  # the provider's package
+    # Its section under `database` (camelCase): known without importing the package, so
+    # that a stack validates only its own provider's section model.
+    section: str
+
+
+PROVIDERS: dict[str, Entry] = {
+    "embedded": Entry("heimdall.database.embedded", "embedded"),
+    "external": Entry("heimdall.database.external", "external"),
+    "aws-rds": Entry("heimdall.database.aws_rds", "awsRds"),
+    "gcp-cloudsql": Entry("heimdall.database.gcp_cloudsql", "cloudSql"),
+    "azure-postgres": Entry("heimdall.database.azure_postgres", "azure"),
 }
 
 
 def part(provider: str, name: str) -> Optional[ModuleType]:
     """The provider package's module `name` (settings, component, mocks, plan, policy),
     or None when the package has none."""
-    package = PROVIDERS[provider]
+    package = PROVIDERS[provider].package
     try:
         return importlib.import_module(f"{package}.{name}")
     except ModuleNotFoundError as error:
@@ -70,7 +80,7 @@ def collect(name: str, attribute: str) -> dict[str, Any]:
 
 def package_path(provider: str) -> str:
     """The provider package's directory, relative to the project (for install hints)."""
-    return PROVIDERS[provider].replace(".", "/")
+    return PROVIDERS[provider].package.replace(".", "/")
 
 
 def missing_sdk(provider: str) -> Optional[str]:

@@ -142,26 +142,26 @@ class DatabaseSettings(Model):
 
     @model_validator(mode="after")
     def _provider_and_section(self) -> DatabaseSettings:
-        specs = registry.specs()
-        if self.provider not in specs:
-            allowed = ", ".join(sorted(specs))
+        if self.provider not in registry.PROVIDERS:
+            allowed = ", ".join(sorted(registry.PROVIDERS))
             raise ValueError(f"provider {self.provider!r} is not one of: {allowed}")
-        chosen = specs[self.provider]
-        for spec in specs.values():
-            if spec.section != chosen.section and getattr(self, section_field(spec.section), None) is not None:
+        chosen = registry.PROVIDERS[self.provider].section
+        for entry in registry.PROVIDERS.values():
+            if entry.section != chosen and getattr(self, section_field(entry.section), None) is not None:
                 raise ValueError(
-                    f"the {spec.section} section is set but provider is "
+                    f"the {entry.section} section is set but provider is "
                     f"{self.provider!r}; remove it or set provider accordingly"
                 )
-        field = section_field(chosen.section)
+        spec = registry.spec(self.provider)
+        field = section_field(chosen)
         section = getattr(self, field, None)
         if section is None:
-            if chosen.missing_section is not None:
-                raise ValueError(chosen.missing_section)
-            section = chosen.model()
+            if spec.missing_section is not None:
+                raise ValueError(spec.missing_section)
+            section = spec.model()
             # Filled in place: a validator's return value is ignored under DatabaseSettings(...).
             self._fill(field, section)
-        tls = chosen.rules(self, section) if chosen.rules is not None else check_ca(self.tls)
+        tls = spec.rules(self, section) if spec.rules is not None else check_ca(self.tls)
         self._fill("tls", tls)
         return self
 
@@ -172,7 +172,7 @@ class DatabaseSettings(Model):
     @property
     def section(self) -> Any:
         """The chosen provider's settings section."""
-        return getattr(self, section_field(registry.spec(self.provider).section))
+        return getattr(self, section_field(registry.PROVIDERS[self.provider].section))
 
     @property
     def managed(self) -> bool:

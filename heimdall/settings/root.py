@@ -256,19 +256,26 @@ class Settings(Model):
         return None
 
 
-_MODELS: dict[tuple[tuple[str, str], ...], tuple[type[DatabaseSettings], type[Settings]]] = {}
+_MODELS: dict[tuple[object, ...], tuple[type[DatabaseSettings], type[Settings]]] = {}
 
 
-def _models() -> tuple[type[DatabaseSettings], type[Settings]]:
-    key = tuple(registry.PROVIDERS.items())
+def _models(provider: Optional[str]) -> tuple[type[DatabaseSettings], type[Settings]]:
+    key = (provider, *registry.PROVIDERS.items())
     if key not in _MODELS:
-        sections: dict[str, Any] = {
-            section_field(spec.section): (
-                Optional[spec.model],
-                Field(default=None, alias=spec.section, description=spec.description),
+        sections: dict[str, Any] = {}
+        for name, entry in registry.PROVIDERS.items():
+            if provider is None or name == provider:
+                spec = registry.spec(name)
+                kind: Any = Optional[spec.model]
+                description = spec.description
+            else:
+                # Another provider's section: refused by DatabaseSettings when set, so
+                # its model (and its package) need not be loaded to validate this stack.
+                kind, description = Optional[Any], f"Settings of provider {name}."
+            sections[section_field(entry.section)] = (
+                kind,
+                Field(default=None, alias=entry.section, description=description),
             )
-            for spec in registry.specs().values()
-        }
         database = create_model("Database", __base__=DatabaseSettings, **sections)
         root = create_model(
             "Settings",
@@ -284,10 +291,11 @@ def _models() -> tuple[type[DatabaseSettings], type[Settings]]:
 
 def database_model() -> type[DatabaseSettings]:
     """`DatabaseSettings` with a section for every registered provider."""
-    return _models()[0]
+    return _models(None)[0]
 
 
-def settings_model() -> type[Settings]:
+def settings_model(provider: Optional[str] = None) -> type[Settings]:
     """`Settings` with a section under `database` for every registered provider: the
-    model stack values are validated with, and the reference and JSON Schema show."""
-    return _models()[1]
+    model the reference and JSON Schema show. With `provider` (a registered one), the
+    model that validates a stack of that provider: only its section's model is loaded."""
+    return _models(provider)[1]

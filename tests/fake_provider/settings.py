@@ -28,7 +28,6 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
 
 
 PROVIDER = ProviderSpec(
-    section="fakeDb",
     model=FakeDatabase,
     description="Settings of provider fake (a test double).",
     component="FakeDatabaseServer",

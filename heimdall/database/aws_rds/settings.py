@@ -150,7 +150,6 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
 
 
 PROVIDER = ProviderSpec(
-    section="awsRds",
     model=AwsRdsDatabase,
     description="Settings of provider aws-rds (Amazon RDS for PostgreSQL).",
     component="AwsRdsPostgres",

@@ -159,7 +159,6 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
 
 
 PROVIDER = ProviderSpec(
-    section="azure",
     model=AzurePostgresDatabase,
     description="Settings of provider azure-postgres (Azure Database for PostgreSQL Flexible Server).",
     component="AzurePostgres",

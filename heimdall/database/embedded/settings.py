@@ -49,7 +49,6 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
 
 
 PROVIDER = ProviderSpec(
-    section="embedded",
     model=EmbeddedDatabase,
     description="Settings of the embedded PostgreSQL (provider embedded).",
     component="EmbeddedPostgres",

@@ -43,7 +43,6 @@ def _stack_rules(settings: Settings) -> None:
 
 
 PROVIDER = ProviderSpec(
-    section="external",
     model=ExternalDatabase,
     description="Settings of an existing PostgreSQL server (provider external).",
     component="ExternalDatabase",

@@ -165,7 +165,6 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
 
 
 PROVIDER = ProviderSpec(
-    section="cloudSql",
     model=CloudSqlDatabase,
     description="Settings of provider gcp-cloudsql (Google Cloud SQL for PostgreSQL).",
     component="CloudSqlPostgres",

@@ -311,8 +311,15 @@ def tmp_volume(name: str = "tmp") -> core.VolumeArgs:
 
 
 def script(name: str) -> str:
-    """A shell script shipped in heimdall/scripts/."""
+    """A script shipped in heimdall/scripts/."""
     return (package_files.files("heimdall") / "scripts" / name).read_text()
+
+
+def redacted(command: Sequence[str], secret_env: Sequence[str]) -> list[str]:
+    """`command` run by node through `redact-output.js`, which keeps the values of the
+    `secret_env` variables out of its stdout and stderr and keeps its exit status. The
+    values stay in the environment: only their names are on the command line."""
+    return ["node", "-e", script("redact-output.js"), "--", ",".join(secret_env), *command]
 
 
 # --- the database client side of a pod -----------------------------------------------------

@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -276,6 +278,34 @@ def test_a_value_inside_the_marker_does_not_loop() -> None:
 def test_unset_and_empty_variables_redact_nothing() -> None:
     result = redact('echo "plain text"', {"S": ""})
     assert result.stdout == "plain text\n"
+
+
+def filter_command(script: str) -> list[str]:
+    return ["node", "-e", kube.script("redact-output.js"), "--", "S", "/bin/sh", "-c", script]
+
+
+def test_all_output_arrives_when_the_reader_is_slow() -> None:
+    # The last lines (often the error) must not be lost when the log pipe is full at exit.
+    process = subprocess.Popen(
+        filter_command("head -c 300000 /dev/zero | tr '\\0' y; echo; exit 4"),
+        stdout=subprocess.PIPE,
+    )
+    time.sleep(0.5)
+    out, _ = process.communicate(timeout=60)
+    assert (len(out), process.returncode) == (300_001, 4)
+
+
+def test_a_term_signal_stops_the_commands_and_reports_it() -> None:
+    process = subprocess.Popen(
+        filter_command("echo started; sleep 60; echo never"),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "started\n"
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=10)  # the sleep went too: it holds the pipe
+    assert out == "" and process.returncode == 128 + signal.SIGTERM
 
 
 def test_exit_status_of_a_signal_and_of_a_missing_command() -> None:

@@ -3,12 +3,13 @@
 //
 // The values of the environment variables NAME (read here, never from a command line) are
 // replaced by "[REDACTED NAME]": as literal bytes, also in their JSON-escaped and URL-encoded
-// forms, longest value first. The rest of a line after "New administrator password is:" (Heimdall's
-// admin seeder prints the password there, a random one when ADMIN_PASSWORD is empty) is
-// dropped. Output goes out a line at a time, each stream on its own, and a line is held back
-// while it ends in what could be the start of a secret, so a secret split across writes or
-// across lines is still caught. Exits with the command's status (128 + the signal's number
-// when a signal ended it); TERM, INT and HUP are passed on to the command's process group.
+// forms, longest value first. The rest of a line after "New administrator password is:"
+// (Heimdall's admin seeder prints the password there, a random one when ADMIN_PASSWORD is
+// empty) is dropped. Output goes out a line at a time, each stream on its own, and a line is
+// held back while a secret could begin in it and go on in what has not arrived yet, so a
+// secret split across writes or across lines is still caught. Exits with the command's
+// status (128 + the signal's number when a signal ended it); TERM, INT and HUP are passed on
+// to the command's process group.
 'use strict';
 const {spawn} = require('child_process');
 const {constants} = require('os');
@@ -40,13 +41,14 @@ for (const name of names.split(',').filter(Boolean)) {
 // At one position the longest value wins, so a secret that contains another goes whole.
 secrets.sort((a, b) => b.bytes.length - a.bytes.length);
 
-// Where a secret may begin at or after `from` and run past `end`: its first bytes end `buf`.
-function openSecretStart(buf, from, end) {
+// The earliest position before `end` where a secret begins that reaches past `end` (whole in
+// `buf`, or cut off by its end), else `end`: cutting the output there splits no secret.
+function straddleStart(buf, end) {
   let start = end;
   for (const {bytes} of secrets) {
-    for (let p = Math.max(from, end - bytes.length + 1); p < start; p++) {
+    for (let p = Math.max(0, end - bytes.length + 1); p < start; p++) {
       const seen = Math.min(bytes.length, buf.length - p);
-      if (p + bytes.length > end && buf.compare(bytes, 0, seen, p, p + seen) === 0) {
+      if (buf.compare(bytes, 0, seen, p, p + seen) === 0) {
         start = p;
         break;
       }
@@ -100,7 +102,7 @@ function filter(input, output) {
       end = whole ? pending.length : lastLine;
       // Move back until no secret can straddle the cut, then to a line's end again.
       for (;;) {
-        const start = openSecretStart(pending, 0, end);
+        const start = straddleStart(pending, end);
         if (start === end) break;
         if (whole || start === 0) end = start;
         else end = pending.lastIndexOf(NEWLINE, start - 1) + 1;
@@ -134,12 +136,22 @@ const forward = (signal) => {
   }
 };
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, forward);
-const streams = Promise.all([filter(child.stdout, process.stdout), filter(child.stderr, process.stderr)]);
+const streams = Promise.all([
+  filter(child.stdout, process.stdout),
+  filter(child.stderr, process.stderr)
+]);
+// Never process.exit(): it would drop output still queued for a full pipe (the last lines,
+// often the error). Node exits by itself once everything is written.
+let spawnFailed = false;
 child.on('error', (error) => {
+  spawnFailed = true;
   process.stderr.write(`redact-output: cannot run ${command[0]}: ${error.message}\n`);
-  process.exit(127);
+  process.exitCode = 127;
 });
 child.on('exit', (code, signal) => {
-  const status = code === null ? 128 + (constants.signals[signal] || 0) : code;
-  streams.then(() => process.exit(status));
+  streams.then(() => {
+    for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.removeListener(name, forward);
+    if (spawnFailed) return;
+    process.exitCode = code === null ? 128 + (constants.signals[signal] || 0) : code;
+  });
 });

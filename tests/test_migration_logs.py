@@ -21,7 +21,7 @@ import pytest
 
 from heimdall import kube
 from heimdall.migration import REDACTED_ENV
-from heimdall.render import run_stack_file
+from heimdall.tooling.render import run_stack_file
 from tests.conftest import STACK_FILES, containers
 
 pytestmark = pytest.mark.skipif(

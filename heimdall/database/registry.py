@@ -23,6 +23,7 @@ PROVIDERS: dict[str, str] = {
     "aws-rds": "heimdall.database.aws_rds",
     "gcp-cloudsql": "heimdall.database.gcp_cloudsql",
     "azure-postgres": "heimdall.database.azure_postgres",
+    "cloudnative-pg": "heimdall.database.cloudnative_pg",
 }
 
 

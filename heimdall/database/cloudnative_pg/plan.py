@@ -9,5 +9,5 @@
 # `pulumi up` has moved on; the clients' wait-for-database and the migration Job's retries
 # cover the one switchover it makes.
 AWAITED = {
-    "kubernetes:helm.sh/v4:Chart": "every chart object ready (the operator's webhooks)",
+    "kubernetes:helm.sh/v4:Chart": "every chart object ready (Deployments: pods ready)",
 }

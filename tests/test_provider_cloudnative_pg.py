@@ -265,6 +265,22 @@ def test_tls_require_encrypts_without_a_ca() -> None:
     assert ca_volume(app_pod(rendering)) is None
 
 
+def test_the_policy_pack_wants_tls_only_and_protection_in_production(rendering: Rendering) -> None:
+    from heimdall.database.cloudnative_pg.policy import CHECKS
+
+    assert CHECKS.tls is not None and CHECKS.deletion_protection is not None
+    cluster = inputs(one(rendering, CLUSTER))
+    found: list[str] = []
+    CHECKS.tls(CLUSTER, cluster, found.append)
+    CHECKS.deletion_protection(CLUSTER, cluster, True, found.append)
+    assert found == []
+    cluster["spec"]["postgresql"]["pg_hba"] = []
+    CHECKS.tls(CLUSTER, cluster, found.append)
+    CHECKS.deletion_protection(CLUSTER, cluster, False, found.append)
+    assert len(found) == 2
+    assert "accepts plain TCP" in found[0] and "must be protected" in found[1]
+
+
 # --- network ------------------------------------------------------------------------------------
 
 

@@ -371,16 +371,20 @@ def database_client(
     """
     volumes: list[core.VolumeArgs] = list(connection.volumes)
     mounts: list[core.VolumeMountArgs] = []
-    if connection.tls.ca is not None:
+    ca = connection.tls.ca
+    if ca is not None:
+        # The whole volume, no subPath: a CA renewed in its ConfigMap or Secret reaches the
+        # file (Heimdall reads it at start; the Jobs' tools at each run).
+        items = [core.KeyToPathArgs(key=ca.key, path=ca.key)]
         volumes.append(
             core.VolumeArgs(
                 name="database-ca",
-                config_map=core.ConfigMapVolumeSourceArgs(
-                    name=connection.tls.ca.name,
-                    items=[
-                        core.KeyToPathArgs(key=connection.tls.ca.key, path=connection.tls.ca.key)
-                    ],
-                ),
+                secret=core.SecretVolumeSourceArgs(secret_name=ca.name, items=items),
+            )
+            if isinstance(ca, SecretKeyRef)
+            else core.VolumeArgs(
+                name="database-ca",
+                config_map=core.ConfigMapVolumeSourceArgs(name=ca.name, items=items),
             )
         )
         mounts.append(

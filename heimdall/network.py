@@ -8,7 +8,9 @@ Creates, when `networkPolicy.enabled` (the default):
   default from any source (the ingress controller or gateway may run anywhere);
 - `heimdall-postgres`, when the database server runs as pods of the stack (the
   connection's `server_pods`, as with the embedded provider): the server admits its port
-  from the stack's own pods (the server, the migration Job, backup Jobs) and nothing else.
+  from the stack's own pods (the server, the migration Job, backup Jobs), plus the peers
+  the provider says its server needs (`ServerPods.peers`: an operator, its replicas), and
+  nothing else.
 
 NetworkPolicies add up: the allow rules open holes in the default deny. Egress stays
 open: Heimdall reaches OAuth providers, LDAP servers and managed databases whose
@@ -88,7 +90,9 @@ class NetworkPolicies(pulumi.ComponentResource):
                         net.NetworkPolicyIngressRuleArgs(
                             from_=[net.NetworkPolicyPeerArgs(pod_selector=stack_pods)],
                             ports=_tcp(server.port),
-                        )
+                        ),
+                        # What the server itself needs (an operator, its own replicas).
+                        *server.peers,
                     ],
                 ),
             )

@@ -88,6 +88,7 @@ class Heimdall(pulumi.ComponentResource):
             secrets.database_password,
             kube.stack_placement(settings),
             opts=child,
+            backup_s3=settings.backup.s3,
         )
         config = HeimdallConfig(f"{name}-config", settings, connection, namespace, opts=child)
         shared: list[kube.PodAdditions] = []  # the server's and the Job's

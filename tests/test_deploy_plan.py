@@ -28,6 +28,14 @@ CRITICAL_PATHS: dict[str, list[str]] = {
     "Pulumi.dev.yaml": [DATABASE, MIGRATION, APP],
     "Pulumi.prod.yaml": ["Instance/heimdall-database-instance", MIGRATION, APP],
     "examples/stacks/Pulumi.azure-postgres.yaml": ["Server/heimdall-database-server", MIGRATION, APP],
+    # The operator's chart (its webhooks answer), the plugin's, then the Cluster Ready.
+    "examples/stacks/Pulumi.cloudnative-pg.yaml": [
+        "Chart/heimdall-database-operator",
+        "Chart/heimdall-database-backup-plugin",
+        "Cluster/heimdall-database-cluster-heimdall-db",
+        MIGRATION,
+        APP,
+    ],
     # An existing database: nothing of ours to wait for before the migrations.
     "examples/stacks/Pulumi.external.yaml": [MIGRATION, APP],
     "examples/stacks/Pulumi.gcp-cloudsql-proxy.yaml": [

@@ -236,7 +236,7 @@ def test_the_policy_pack_needs_only_the_standard_library_of_the_program() -> Non
         "import heimdall_policies\n"
         "print(len(heimdall_policies.provider_checks()))\n"
     )
-    assert result.stdout.strip() == "3", result.stderr
+    assert result.stdout.strip() == "4", result.stderr
 
 
 def test_the_pyproject_extras_match_the_provider_packages() -> None:

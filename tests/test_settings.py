@@ -52,7 +52,7 @@ def test_defaults_follow_the_issue_and_the_image_contract() -> None:
         ({"replicas": "many"}, "heimdall:replicas = 'many': Input should be a valid integer"),
         ({"replicas": -1}, "heimdall:replicas = -1: Input should be greater than or equal to 0"),
         ({"database": {"provider": "mysql"}}, "heimdall:database: provider"),
-        ({"database": {"provider": "mysql"}}, "provider 'mysql' is not one of: aws-rds, azure-postgres, embedded, external, gcp-cloudsql"),
+        ({"database": {"provider": "mysql"}}, "provider 'mysql' is not one of: aws-rds, azure-postgres, cloudnative-pg, embedded, external, gcp-cloudsql"),
         ({"database": {"provider": "external"}}, "needs the external section"),
         (
             {"database": {"provider": "external", "external": {}}},

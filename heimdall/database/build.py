@@ -19,6 +19,7 @@ from heimdall.database.contract import (
     Placement,
 )
 from heimdall.settings.database import DatabaseSettings
+from heimdall.settings.operations import BackupS3
 
 
 def build_database(
@@ -28,6 +29,7 @@ def build_database(
     password: PasswordSource,
     placement: Placement,
     opts: Optional[pulumi.ResourceOptions] = None,
+    backup_s3: Optional[BackupS3] = None,
 ) -> DatabaseConnection:
     """Declare the chosen provider's resources and return its connection."""
     spec = registry.spec(database.provider)
@@ -44,6 +46,7 @@ def build_database(
         namespace=namespace,
         password=password,
         placement=placement,
+        backup_s3=backup_s3,
     )
     component = getattr(module, spec.component)(name, request, opts)
     connection: DatabaseConnection = component.connection

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Literal, Optional, TypeVar
+from typing import Generic, Literal, Optional, TypeVar, Union
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from heimdall.settings.database import DatabaseTlsSettings
 from heimdall.settings.guardrails import Toleration
+from heimdall.settings.operations import BackupS3
 
 SectionT = TypeVar("SectionT")
 
@@ -41,11 +42,13 @@ class DatabaseTls:
     """How clients talk TLS to the database.
 
     `mode`: disable (plain TCP), require (encrypted, certificate not verified) or verify
-    (encrypted and verified against `ca`, or Node's trust store when `ca` is None).
+    (encrypted and verified against `ca`, or Node's trust store when `ca` is None). `ca`
+    is a key of a ConfigMap, or of a Secret when the server's CA lives in one (as the
+    CA an operator creates beside the server); clients mount it as a file either way.
     """
 
     mode: Literal["disable", "require", "verify"] = "disable"
-    ca: Optional[ConfigMapKeyRef] = None
+    ca: Optional[Union[ConfigMapKeyRef, SecretKeyRef]] = None
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,22 @@ class DatabaseRequest(Generic[SectionT]):
     namespace: pulumi.Input[str]
     password: PasswordSource
     placement: Placement = Placement()
+    # backup.s3, the stack's object store, for a provider that archives into it itself.
+    backup_s3: Optional[BackupS3] = None
 
 
 @dataclass(frozen=True)
 class ServerPods:
-    """The database server's pods in the stack's namespace: their labels and port."""
+    """The database server's pods in the stack's namespace: their labels and port.
+
+    `peers`: ingress the server's pods need besides the stack's clients on `port`, for
+    example an operator that manages them, or the server's own instances replicating to
+    each other (NetworkPolicy ingress rules, as the Kubernetes API takes them).
+    """
 
     selector: Mapping[str, str]
     port: int
+    peers: Sequence[k8s.networking.v1.NetworkPolicyIngressRuleArgs] = ()
 
 
 @dataclass(frozen=True)

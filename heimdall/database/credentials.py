@@ -29,11 +29,14 @@ def password_secret(
     parent: pulumi.Resource,
     value: Optional[pulumi.Output[str]],
     generate: Optional[random.RandomPasswordArgs],
+    username: Optional[str] = None,
 ) -> tuple[SecretKeyRef, pulumi.Output[str]]:
     """(where clients read the password, the password as a secret Output).
 
     `value` is the supplied password; None generates one as `generate` says (the
     provider's server decides which characters it takes; None: it cannot be generated).
+    With `username`, the Secret is a `kubernetes.io/basic-auth` one holding both (for a
+    server that reads the user's credentials from it, as an operator does).
     """
     child = pulumi.ResourceOptions(parent=parent)
     if value is None:
@@ -44,8 +47,10 @@ def password_secret(
     secret = k8s.core.v1.Secret(
         f"{name}-credentials",
         metadata=kube.metadata(request.namespace, COMPONENT),
-        type="Opaque",
-        string_data={PASSWORD_KEY: value},
+        type="Opaque" if username is None else "kubernetes.io/basic-auth",
+        string_data={PASSWORD_KEY: value}
+        if username is None
+        else {"username": username, PASSWORD_KEY: value},
         opts=child,
     )
     return SecretKeyRef(secret.metadata.name, PASSWORD_KEY), value

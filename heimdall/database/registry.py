@@ -33,6 +33,7 @@ PROVIDERS: dict[str, Entry] = {
     "aws-rds": Entry("heimdall.database.aws_rds", "awsRds"),
     "gcp-cloudsql": Entry("heimdall.database.gcp_cloudsql", "cloudSql"),
     "azure-postgres": Entry("heimdall.database.azure_postgres", "azure"),
+    "cloudnative-pg": Entry("heimdall.database.cloudnative_pg", "cloudNativePg"),
 }
 
 

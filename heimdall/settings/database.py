@@ -52,9 +52,10 @@ class DatabaseTlsSettings(Model):
         description=(
             "disable: plain TCP; require: encrypted, the server certificate is not checked; "
             "verify: encrypted and the certificate checked against `ca` (or Node's trust "
-            "store). Unset, it follows the provider: verify for aws-rds, gcp-cloudsql and "
-            "azure-postgres; disable for embedded, external, and gcp-cloudsql with the "
-            "Auth Proxy (the proxy encrypts and verifies)."
+            "store). Unset, it follows the provider: verify for aws-rds, gcp-cloudsql, "
+            "azure-postgres and the in-cluster providers whose servers require TLS; disable "
+            "for embedded, external, and gcp-cloudsql with the Auth Proxy (the proxy "
+            "encrypts and verifies)."
         ),
     )
     ca: Optional[Union[ConfigMapRef, str]] = Field(

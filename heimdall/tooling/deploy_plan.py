@@ -46,6 +46,7 @@ LOAD_BALANCER = 60  # a cloud load balancer for a Service of type LoadBalancer
 CLAIM_BOUND = 10
 CUSTOM_RESOURCE = 60  # a custom resource annotated pulumi.com/waitFor
 MANAGED_DATABASE = 600  # a managed database instance: typically 5 to 15 minutes
+CHART_READY = 90  # a Helm chart's objects: CRDs first, then its Deployments' pods ready
 
 WORKLOADS = ("StatefulSet", "Deployment", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
@@ -56,6 +57,13 @@ def managed_databases() -> dict[str, str]:
     tokens such as `pkg:module/v2:Kind`."""
     found: dict[str, str] = registry.collect("plan", "AWAITED")
     return found
+
+
+def awaited_unit(registration: Registration) -> bool:
+    """A resource the plan treats as one step: a custom resource, or a component the
+    providers' AWAITED names (a Helm chart, whose objects the provider registers and
+    awaits itself, so that waiting for it means waiting for all of them)."""
+    return registration.custom or registration.type in managed_databases()
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,8 @@ def _managed_database_wait(token: str) -> Optional[Wait]:
 def wait_of(registration: Registration) -> Optional[Wait]:
     """What the engine awaits after creating this resource; None when (about) instant."""
     if not registration.custom:
+        if awaited_unit(registration):
+            return Wait(managed_databases()[registration.type], CHART_READY)
         return None
     if registration.type.startswith("kubernetes:"):
         if skips_await(registration):
@@ -218,11 +228,11 @@ class Graph:
         found = {d for d in registration.dependencies if d in self.by_urn}
         parent = self.by_urn.get(registration.parent or "")
         if parent is not None:
-            found |= {parent.urn} if parent.custom else self.start_after(parent.urn)
+            found |= {parent.urn} if awaited_unit(parent) else self.start_after(parent.urn)
         # A component in the set stands for its own start edges (the SDK expands it).
         expanded: set[str] = set()
         for dep in found:
-            if self.by_urn[dep].custom:
+            if awaited_unit(self.by_urn[dep]):
                 expanded.add(dep)
             else:
                 expanded |= self.start_after(dep)
@@ -309,7 +319,7 @@ def _ingress_backends(inputs: Mapping[str, Any]) -> list[str]:
 
 def deploy_plan(rendering: Rendering) -> DeployPlan:
     graph = Graph(rendering.registrations)
-    customs = [r for r in graph.registrations if r.custom]
+    customs = [r for r in graph.registrations if awaited_unit(r)]
     finish: dict[str, int] = {}  # created and, when awaited, ready
     cause: dict[str, Optional[str]] = {}  # the predecessor that ends last
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
 
 from heimdall.database import registry
 from heimdall.tooling.naming import stable_token
@@ -132,6 +132,9 @@ class Registration:
     inputs: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
+    # The resource's `transforms` (callables), which the engine applies to its children:
+    # for a component such as a Helm chart, to the objects the provider registers.
+    transforms: list[Any] = field(default_factory=list)
 
 
 class RecordingMonitor(MockMonitor):
@@ -171,6 +174,7 @@ class RecordingMonitor(MockMonitor):
                 inputs=inputs,
                 state=dict(registered.state) if registered is not None else {},
                 ignore_changes=list(request.ignoreChanges),
+                transforms=_resolve_callbacks(request.transforms),
             )
         )
         return response

@@ -34,6 +34,7 @@ PROJECT = "heimdall"
 MASK = "********"
 SECRET_PLACEHOLDER = "stack-file-secret-placeholder-0123456789abcdef"
 KUBERNETES_VERSIONS = ("1.30.0", "1.34.0")
+HELM_PREFIX = "kubernetes:helm.sh/"
 
 
 # --- stack files ------------------------------------------------------------------------
@@ -120,9 +121,16 @@ class Rendering:
         """The Kubernetes objects, as `kubectl apply` would take them, in Helm's install
         order (the Namespace first), then by name: the same stack renders the same files."""
         objects = [
-            manifest(r, show_secrets) for r in self.registrations if r.type.startswith("kubernetes:")
+            manifest(r, show_secrets)
+            for r in self.registrations
+            if r.type.startswith("kubernetes:") and not r.type.startswith(HELM_PREFIX)
         ]
         return sorted(objects, key=_install_order)
+
+    def charts(self) -> list[Registration]:
+        """The Helm charts and releases: not Kubernetes objects but what installs them (a
+        chart's objects exist only once the provider renders it, which needs the chart)."""
+        return [r for r in self.registrations if r.type.startswith(HELM_PREFIX)]
 
     def manifest(self, kind: str, name: Optional[str] = None) -> dict[str, Any]:
         """The one object of `kind` (and `name`, when given); fails if not exactly one."""
@@ -359,6 +367,14 @@ def summary(rendering: Rendering, out: Optional[Path] = None) -> str:
         "resources:",
         *(f"  {count:3d}  {token}" for token, count in sorted(counts.items())),
     ]
+    for chart in rendering.charts():
+        inputs = _plain(chart.inputs, False)
+        source = (inputs.get("repositoryOpts") or {}).get("repo") or "a local path"
+        lines.append(
+            f"  chart {chart.name}: {inputs.get('chart')} {inputs.get('version')} from {source} "
+            f"into namespace {inputs.get('namespace')} (its objects are rendered by "
+            "`pulumi up`, not offline; values in resources.json)"
+        )
     protected = [r.name for r in rendering.registrations if r.protect]
     if protected:
         lines.append("protected: " + ", ".join(sorted(protected)))

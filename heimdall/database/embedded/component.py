@@ -4,7 +4,8 @@ Creates:
 - the Secret with the database password (unless the password lives in a Secret the user
   manages), generated with pulumi-random when none is supplied (`credentials.py`);
 - a StatefulSet of one PostgreSQL pod running as uid 999 with `pg_isready` probes, its
-  data on a volumeClaimTemplate that is kept when the StatefulSet goes;
+  data on a volumeClaimTemplate that is kept when the StatefulSet goes, or on
+  `existingClaim` (checked by an init container before PostgreSQL starts on it);
 - a headless Service governing the StatefulSet and a ClusterIP Service clients use.
 
 The StatefulSet is protected unless `database.allowDestroy` is true, so that a config
@@ -20,7 +21,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from heimdall import kube
-from heimdall.database.contract import DatabaseConnection, DatabaseRequest, ServerPods
+from heimdall.database.contract import DatabaseConnection, DatabaseRequest, Placement, ServerPods
 from heimdall.database.credentials import password_secret
 from heimdall.database.embedded.settings import EmbeddedDatabase
 
@@ -41,6 +42,38 @@ def data_layout(image_tag: str) -> tuple[str, Optional[str]]:
     if major.isdigit() and int(major) >= 18:
         return "/var/lib/postgresql", None
     return "/var/lib/postgresql/data", "/var/lib/postgresql/data/pgdata"
+
+
+def major_version(image_tag: str) -> str:
+    return image_tag.split(".")[0].split("-")[0]
+
+
+def check_data_directory(
+    embedded: EmbeddedDatabase, mount_path: str, pgdata: Optional[str], placement: Placement
+) -> core.ContainerArgs:
+    """The init container that checks an existing claim's data directory (its own
+    container and script: other init steps may join it on the same pod)."""
+    major = major_version(embedded.image.tag)
+    env = {
+        # From 18 on the image's own default: <mount>/<major>/docker.
+        "PGDATA": pgdata or f"{mount_path}/{major}/docker",
+        "DATA_MOUNT": mount_path,
+        "PG_MAJOR": major,
+        "EXPECTED_UID": str(kube.POSTGRES_UID),
+        "CLAIM": embedded.existing_claim or "",
+    }
+    return core.ContainerArgs(
+        name="check-data-directory",
+        image=embedded.image.reference,
+        image_pull_policy=embedded.image.pull_policy,
+        command=["/bin/sh", "-c", kube.script("check-data-directory.sh")],
+        env=kube.plain_env(dict(env)),
+        resources=core.ResourceRequirementsArgs(
+            requests={"cpu": "10m", "memory": "16Mi"}, limits={"cpu": "100m", "memory": "64Mi"}
+        ),
+        security_context=kube.container_security_context(kube.POSTGRES_UID),
+        volume_mounts=[core.VolumeMountArgs(name="data", mount_path=mount_path, read_only=True)],
+    )
 
 
 class EmbeddedPostgres(pulumi.ComponentResource):
@@ -126,7 +159,22 @@ class EmbeddedPostgres(pulumi.ComponentResource):
 
         volumes = [kube.tmp_volume("run"), kube.tmp_volume("tmp")]
         claim_templates = None
-        if embedded.persistence.enabled:
+        init_containers = None
+        if embedded.existing_claim:
+            # A claim the stack did not create (a Helm chart's): mounted as it is, checked
+            # before PostgreSQL starts on it.
+            volumes.append(
+                core.VolumeArgs(
+                    name="data",
+                    persistent_volume_claim=core.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=embedded.existing_claim
+                    ),
+                )
+            )
+            init_containers = [
+                check_data_directory(embedded, mount_path, pgdata, request.placement)
+            ]
+        elif embedded.persistence.enabled:
             claim_templates = [
                 core.PersistentVolumeClaimArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=kube.labels(COMPONENT)),
@@ -162,6 +210,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                         security_context=kube.pod_security_context(kube.POSTGRES_UID),
                         termination_grace_period_seconds=60,
                         **kube.node_placement(request.placement),
+                        init_containers=init_containers,
                         containers=[
                             core.ContainerArgs(
                                 name="postgres",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import Field, model_validator
 
@@ -14,6 +14,7 @@ from heimdall.settings.database import (
     with_default_mode,
 )
 from heimdall.settings.types import (
+    DnsSubdomain,
     Image,
     Model,
     Quantity,
@@ -39,6 +40,22 @@ class EmbeddedDatabase(Model):
     image: Image = Field(default=Image(repository="postgres", tag="17"), description="The official PostgreSQL image (17 by default; 18+ changes the data layout, handled).")
     persistence: Persistence = Field(default=Persistence(), description="The data volume.")
     resources: Resources = Field(default=requests_and_limits("100m", "128Mi", "200m", "256Mi"), description="Requests and limits of the PostgreSQL container (as the original chart).")
+    existing_claim: Optional[DnsSubdomain] = Field(
+        default=None,
+        description="Use this PersistentVolumeClaim (in the stack's namespace, e.g. the Helm "
+        "chart's) for the data instead of a new one. An init container checks that it holds "
+        "a data directory of the image's major version at PGDATA, owned by uid 999, and stops "
+        "the pod with one line otherwise; see docs/operations.md, taking over a Helm install.",
+    )
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> EmbeddedDatabase:
+        if self.existing_claim and "persistence" in self.model_fields_set:
+            raise ValueError(
+                "existingClaim is the data volume: its size and class are the claim's own; "
+                "remove the persistence section"
+            )
+        return self
 
 
 def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:

@@ -1,0 +1,293 @@
+"""`database.cloudNativePg`: a PostgreSQL cluster run by the CloudNativePG operator.
+
+The settings and rules only (no SDK beyond the core). Versions pinned here are those the
+schemas in heimdall/schemas/ were generated from (see its README): operator 1.30.0 (chart
+cloudnative-pg 0.29.0) and the Barman Cloud plugin v0.13.0 (chart plugin-barman-cloud 0.7.0).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, Field, model_validator
+
+from heimdall.database.provider import ProviderSpec
+from heimdall.settings.database import (
+    DatabaseSettings,
+    DatabaseTlsSettings,
+    require_encryption,
+    with_default_mode,
+)
+from heimdall.settings.operations import CronSchedule
+from heimdall.settings.types import (
+    DnsLabel,
+    HttpUrl,
+    Image,
+    Model,
+    Quantity,
+    Resources,
+    dns_subdomain,
+    requests_and_limits,
+)
+
+if TYPE_CHECKING:
+    from heimdall.settings.root import Settings
+
+OPERATOR_CHART = "cloudnative-pg"
+PLUGIN_CHART = "plugin-barman-cloud"
+CHART_REPOSITORY = "https://cloudnative-pg.github.io/charts"
+
+_SEMVER = r"^\d+\.\d+\.\d+$"
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+def _cluster_name(value: str) -> str:
+    # The operator's webhook: a DNS-1035 label of at most 50 characters (it appends
+    # suffixes such as -rw, -ca and -1 to name what it creates).
+    if len(value) > 50 or not re.fullmatch(r"^[a-z]([-a-z0-9]*[a-z0-9])?$", value):
+        raise ValueError(
+            "must be a DNS-1035 label of at most 50 characters: lowercase letters, digits "
+            "and '-', starting with a letter (the operator's rule)"
+        )
+    return value
+
+
+def _label_key(value: str) -> str:
+    if not _LABEL_KEY.fullmatch(value) or len(value) > 316:
+        raise ValueError("must be a node label key such as kubernetes.io/hostname")
+    return value
+
+
+ClusterName = Annotated[str, AfterValidator(_cluster_name)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+
+
+class Operator(Model):
+    """The CloudNativePG operator (`database.cloudNativePg.operator`)."""
+
+    install: bool = Field(
+        default=True,
+        description="Install the operator's Helm chart (its CRDs, webhooks and controller) into "
+        "`namespace`; false uses an operator already in the cluster (shared clusters: only one "
+        "operator may own the CRDs).",
+    )
+    version: str = Field(default="0.29.0", pattern=_SEMVER, description="Version of the cloudnative-pg chart (0.29.0 is operator 1.30.0).")
+    repository: HttpUrl = Field(default=CHART_REPOSITORY, description="Helm repository of the chart.")
+    namespace: DnsLabel = Field(
+        default="cnpg-system",
+        description="Namespace of the operator (created when install); with install false, "
+        "where the existing operator runs (its pods are admitted to the instances).",
+    )
+    resources: Resources = Field(default=requests_and_limits("100m", "256Mi", "1", "512Mi"), description="Requests and limits of the operator's container.")
+
+
+class Affinity(Model):
+    """How the instances spread over nodes and zones."""
+
+    pod_anti_affinity: Literal["preferred", "required", "off"] = Field(
+        default="preferred",
+        description="Keep instances on different `topologyKey` domains: preferred (when the "
+        "scheduler can), required (never two on one; needs as many domains as instances) or off.",
+    )
+    topology_key: LabelKey = Field(default="kubernetes.io/hostname", description="Node label whose values must differ between instances (pod anti-affinity).")
+    zone_spread: bool = Field(
+        default=True,
+        description="Also spread the instances over topology.kubernetes.io/zone, when the "
+        "scheduler can (ScheduleAnyway).",
+    )
+
+
+class Storage(Model):
+    size: Quantity = Field(default="10Gi", description="Size of each instance's data volume (it can grow, never shrink).")
+    storage_class: Optional[str] = Field(default=None, description="StorageClass of the volumes; unset: the cluster's default.")
+
+    @model_validator(mode="after")
+    def _storage_class_name(self) -> Storage:
+        if self.storage_class:
+            dns_subdomain(self.storage_class)
+        return self
+
+
+class BackupPlugin(Model):
+    """The Barman Cloud plugin, which archives to the object store."""
+
+    install: Optional[bool] = Field(
+        default=None,
+        description="Install the plugin's Helm chart into the operator's namespace; unset: when "
+        "operator.install. Its chart needs cert-manager in the cluster.",
+    )
+    version: str = Field(default="0.7.0", pattern=_SEMVER, description="Version of the plugin-barman-cloud chart (0.7.0 is plugin v0.13.0).")
+    resources: Resources = Field(default=requests_and_limits("50m", "128Mi", "500m", "256Mi"), description="Requests and limits of the plugin's controller, and of its sidecar in each instance.")
+
+
+class ContinuousBackup(Model):
+    """Continuous archiving (WAL and base backups) to `backup.s3`, for point-in-time recovery."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Archive WAL continuously and take scheduled base backups into backup.s3 "
+        "(under <prefix>cnpg/) through the Barman Cloud plugin; needs backup.target s3 and the "
+        "plugin (with cert-manager). The logical dump CronJob (backup.enabled) is separate.",
+    )
+    schedule: CronSchedule = Field(
+        default="0 3 * * *",
+        description="Base backups: a five-field cron schedule in UTC (the ScheduledBackup has no "
+        "time zone), or a macro such as @daily; written with a seconds field for the operator.",
+    )
+    retention_policy: str = Field(
+        default="30d",
+        pattern=r"^[1-9][0-9]*[dwm]$",
+        description="Recovery window kept in the store: days, weeks or months (30d, 4w, 6m); "
+        "older base backups and WAL are deleted.",
+    )
+    server_name: Optional[ClusterName] = Field(
+        default=None,
+        description="Folder of this cluster's backups in the store; unset: the cluster's name. "
+        "It must be new (empty) for a new cluster: see docs/operations.md.",
+    )
+    wal_compression: Literal["bzip2", "gzip", "lz4", "snappy", "xz", "zstd"] = Field(default="gzip", description="Compression of archived WAL.")
+    data_compression: Literal["bzip2", "gzip", "lz4", "snappy"] = Field(default="gzip", description="Compression of base backups.")
+    plugin: BackupPlugin = Field(default=BackupPlugin(), description="The Barman Cloud plugin.")
+
+
+class Recovery(Model):
+    """Bootstrap the cluster from the store's backups instead of an empty database."""
+
+    source_server_name: ClusterName = Field(description="serverName of the backups to recover (the old cluster's backup.serverName, by default its name).")
+    target_time: Optional[
+        Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$")]
+    ] = Field(default=None, description="Recover up to this moment (RFC 3339 with a zone, e.g. 2026-08-01T12:00:00Z); unset: to the end of the archived WAL.")
+    backup_id: Optional[Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]+$")]] = Field(default=None, description="Start from this base backup (its barman id); unset: the latest before targetTime.")
+
+
+class CloudNativePgDatabase(Model):
+    """`database.cloudNativePg`: a CloudNativePG `Cluster` in the stack's namespace."""
+
+    cluster_name: ClusterName = Field(
+        default="heimdall-db",
+        description="Name of the Cluster; clients reach <name>-rw.<namespace>.svc. A new name "
+        "is a new cluster (see the restore runbook).",
+    )
+    instances: int = Field(default=3, ge=1, le=9, description="PostgreSQL instances: one primary, the rest streaming replicas the operator fails over to.")
+    image: Image = Field(
+        default=Image(repository="ghcr.io/cloudnative-pg/postgresql", tag="17.11-standard-trixie"),
+        description="CloudNativePG's PostgreSQL image (the tag's major version is the server's; "
+        "pin a digest for reproducible installs).",
+    )
+    storage: Storage = Field(default=Storage(), description="Each instance's data volume.")
+    resources: Resources = Field(default=requests_and_limits("250m", "512Mi", "1", "1Gi"), description="Requests and limits of each PostgreSQL instance.")
+    affinity: Affinity = Field(default=Affinity(), description="Spreading the instances over nodes and zones.")
+    enable_pdb: Optional[bool] = Field(
+        default=None,
+        description="The operator's PodDisruptionBudgets (one primary and the replicas); unset: "
+        "with more than one instance (with one, it would block node drains).",
+    )
+    parameters: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_.]*$")], str] = Field(
+        default={}, description="postgresql.conf parameters (values as strings)."
+    )
+    operator: Operator = Field(default=Operator(), description="The operator: installed by the stack, or one already in the cluster.")
+    backup: ContinuousBackup = Field(default=ContinuousBackup(), description="Continuous archiving to backup.s3 (point-in-time recovery).")
+    recovery: Optional[Recovery] = Field(
+        default=None,
+        description="Create the cluster from the store's backups (point-in-time recovery); only "
+        "read when the Cluster is created: use a new clusterName.",
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> CloudNativePgDatabase:
+        if not self.image.tag.split(".")[0].split("-")[0].isdigit():
+            raise ValueError(
+                f"image.tag {self.image.tag!r} must start with the PostgreSQL major version "
+                "(e.g. 17.11-standard-trixie): the operator reads the version from the tag"
+            )
+        if (
+            self.recovery is not None
+            and self.backup.enabled
+            and self.recovery.source_server_name == self.server_name
+        ):
+            raise ValueError(
+                f"recovery.sourceServerName {self.recovery.source_server_name!r} is the new "
+                "cluster's own backup folder: a new cluster must archive into an empty one; set "
+                "backup.serverName or clusterName to a new name"
+            )
+        return self
+
+    @property
+    def server_name(self) -> str:
+        return self.backup.server_name or self.cluster_name
+
+    @property
+    def major(self) -> int:
+        return int(self.image.tag.split(".")[0].split("-")[0])
+
+    @property
+    def pdb(self) -> bool:
+        return self.enable_pdb if self.enable_pdb is not None else self.instances > 1
+
+    @property
+    def plugin_install(self) -> bool:
+        install = self.backup.plugin.install
+        return self.operator.install if install is None else install
+
+    @property
+    def uses_store(self) -> bool:
+        """The object store is needed: to archive into, or to recover from."""
+        return self.backup.enabled or self.recovery is not None
+
+
+def six_field_schedule(schedule: str) -> str:
+    """A five-field cron schedule with the seconds field the operator's parser reads first
+    (a five-field one would be read as `second minute hour day month`: every hour)."""
+    return schedule if schedule.startswith("@") else f"0 {schedule}"
+
+
+def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
+    if database.username == "postgres":
+        raise ValueError(
+            "cloudnative-pg: username 'postgres' is the operator's superuser; set "
+            "database.username to the application's own user (e.g. heimdall)"
+        )
+    if database.port != 5432:
+        raise ValueError(
+            f"cloudnative-pg: port {database.port} is not served: the cluster's Services "
+            "listen on 5432; leave database.port unset"
+        )
+    tls = with_default_mode(database.tls, "verify")
+    # The cluster refuses connections without TLS (pg_hba hostnossl ... reject).
+    require_encryption("cloudnative-pg", tls)
+    if tls.ca not in (None, "auto"):
+        raise ValueError(
+            "cloudnative-pg: the server's certificate is signed by the operator's CA "
+            "(Secret <clusterName>-ca), which clients mount: leave tls.ca unset"
+        )
+    if tls.mode == "verify":
+        tls = tls.model_copy(update={"ca": "auto"})
+    return tls
+
+
+def _stack_rules(settings: Settings) -> None:
+    section: CloudNativePgDatabase = settings.database.section
+    if settings.secrets.existing_secret:
+        raise ValueError(
+            "database provider 'cloudnative-pg' writes the owner's credentials into a "
+            "basic-auth Secret the operator reads, so it cannot take DATABASE_PASSWORD from "
+            "secrets.existingSecret; give the other secrets as Pulumi secrets "
+            "(secrets.jwtSecret, ...) and let the password be generated, or set "
+            "secrets.databasePassword"
+        )
+    if section.uses_store and settings.backup.s3 is None:
+        what = "backup.enabled" if section.backup.enabled else "recovery"
+        raise ValueError(
+            f"database.cloudNativePg.{what} needs the object store: set backup.target s3 "
+            "and backup.s3 (bucket, existingSecret, ...)"
+        )
+
+
+PROVIDER = ProviderSpec(
+    model=CloudNativePgDatabase,
+    description="Settings of provider cloudnative-pg (a PostgreSQL cluster run by the CloudNativePG operator).",
+    component="CloudNativePgCluster",
+    rules=_rules,
+    stack_rules=_stack_rules,
+)

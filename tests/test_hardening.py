@@ -174,6 +174,26 @@ def test_bad_hardening_settings_fail_with_one_line(values, message):
         parse_settings(values)
 
 
+@pytest.mark.parametrize("key", ["annotations", "podAnnotations"])
+@pytest.mark.parametrize(
+    "annotation", ["pulumi.com/skipAwait", "pulumi.com/timeoutSeconds", "pulumi.com/replaceUnready"]
+)
+def test_pulumi_annotations_are_refused_where_they_would_reach_the_jobs_and_statefulsets(
+    key, annotation
+):
+    # On the migration Job and the StatefulSets, pulumi.com/skipAwait would let Heimdall
+    # roll while migrations run and report a failed migration as a success.
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({key: {"example.com/owner": "secops", annotation: "true"}})
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"heimdall:{key}: annotation '{annotation}' is read by Pulumi")
+    # The leaf objects keep taking them (docs/upgrades.md: skipAwait on an Ingress whose
+    # controller publishes no address).
+    parse_settings({"ingress": {"annotations": {"pulumi.com/skipAwait": "true"}}})
+    parse_settings({"gateway": {"annotations": {"pulumi.com/waitFor": "condition=Accepted"}}})
+
+
 def test_image_digest_pins_the_exact_image(build):
     digest = "sha256:" + "a" * 64
     rendering = build({"image": {"repository": "mitre/heimdall2", "tag": "2.13.1", "digest": digest}})

@@ -37,6 +37,11 @@ def test_every_container_of_every_stack_is_hardened_and_bounded(stack):
             resources = container["resources"]
             for kind in ("requests", "limits"):
                 assert set(resources[kind]) >= {"cpu", "memory"}, label
+        # Scratch space is bounded too: a runaway writer gets its own pod evicted instead
+        # of filling the node's disk under every other pod on it.
+        for volume in spec.get("volumes", []):
+            if "emptyDir" in volume:
+                assert volume["emptyDir"].get("sizeLimit"), f"{where} volume {volume['name']}"
 
 
 def test_read_only_root_filesystem_leaves_tmp_writable(build):

@@ -213,9 +213,11 @@ def test_s3_target_dumps_in_an_init_container_and_uploads_with_the_aws_cli(build
     assert env["AWS_REGION"] == "eu-west-1" and env["BACKUP_RETENTION"] == "5"
     assert env["AWS_ACCESS_KEY_ID"] == {"secret": ("backup-s3-credentials", "id")}
     assert env["AWS_SECRET_ACCESS_KEY"] == {"secret": ("backup-s3-credentials", "secret")}
+    assert (env["S3_SECRET_NAME"], env["S3_ACCESS_KEY_ID_KEY"]) == ("backup-s3-credentials", "id")
     assert env["HOME"] == "/tmp"
     [volume] = [v for v in pod["volumes"] if v["name"] == "dumps"]
-    assert volume == {"name": "dumps", "emptyDir": {}}
+    # Bounded: a dump bigger than backup.s3.scratchSize evicts this pod, not the node.
+    assert volume == {"name": "dumps", "emptyDir": {"sizeLimit": "10Gi"}}
 
 
 # --- the restore Job ---------------------------------------------------------------------------

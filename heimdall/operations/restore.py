@@ -34,12 +34,21 @@ core = k8s.core.v1
 COMPONENT = "heimdall-restore"
 
 
+# backup.s3.prefix's default before it was per stack: an unset prefix is hashed as this, so
+# that no restore Job of an existing stack is renamed (a new Job would run the restore again).
+LEGACY_S3_PREFIX = "heimdall/"
+
+
 def restore_id(settings: Settings) -> str:
-    """A short id of what is restored: the dump's name and where it is read from."""
+    """A short id of what is restored: the dump's name and where it is read from (and
+    restore.runId, when set)."""
     backup = settings.backup
     where: dict[str, object] = {"target": backup.target, "from": settings.restore.from_}
     if backup.s3 is not None:
-        where["s3"] = backup.s3.model_dump(include={"bucket", "prefix", "endpoint"})
+        location = backup.s3.model_dump(include={"bucket", "prefix", "endpoint"})
+        if location["prefix"] is None:
+            location["prefix"] = LEGACY_S3_PREFIX
+        where["s3"] = location
     digest = hashlib.sha256(json.dumps(where, sort_keys=True).encode()).hexdigest()
     return digest[:10]
 

@@ -120,9 +120,14 @@ class BackupS3(Model):
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = Field(
         description="Bucket the dumps are written to; it must exist."
     )
-    prefix: Annotated[str, Field(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")] = Field(
-        default="heimdall/",
-        description="Key prefix of the dumps: empty or ending with '/'; use one per stack.",
+    prefix: Optional[
+        Annotated[str, Field(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")]
+    ] = Field(
+        default=None,
+        description="Key prefix of the dumps: empty or ending with '/'. Unset: "
+        "heimdall/<stack>/, one per stack, so that stacks sharing a bucket never prune "
+        "each other's dumps (before, the default was heimdall/ for every stack: see "
+        "docs/upgrades.md).",
     )
     endpoint: Optional[HttpUrl] = Field(
         default=None,
@@ -150,6 +155,13 @@ class BackupS3(Model):
     image: Image = Field(
         default=Image(repository="amazon/aws-cli", tag="2.32.8"),
         description="Image with the AWS CLI that uploads, lists, prunes and downloads dumps.",
+    )
+    scratch_size: Quantity = Field(
+        default="10Gi",
+        description="sizeLimit of the pod's emptyDir that holds one dump between pg_dump and "
+        "the upload (and between the download and pg_restore): room for the largest dump, "
+        "on the node's ephemeral storage; a bigger dump gets the pod evicted, not the node's "
+        "disk filled.",
     )
 
 

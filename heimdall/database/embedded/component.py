@@ -140,7 +140,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 )
             ]
         else:
-            volumes.append(kube.tmp_volume("data"))
+            volumes.append(kube.tmp_volume("data", size_limit=embedded.persistence.size))
 
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",

@@ -70,7 +70,8 @@ trap on_signal TERM INT HUP
 
 echo "dumping database $PGDATABASE at $PGHOST:$PGPORT into $dir/$name"
 # In the background, so that a TERM (a deadline, a deleted pod) is handled at once.
-pg_dump --no-password --format=custom --file="$partial" &
+# Not the restore history (heimdall_restore, see restore.sh): it belongs to this database.
+pg_dump --no-password --format=custom --exclude-schema=heimdall_restore --file="$partial" &
 dump_pid=$!
 status=0
 wait "$dump_pid" || status=$?

@@ -226,8 +226,14 @@ class Restore(Model):
         default=None,
         alias="from",
         description="File name of the dump on the backup target to restore, such as "
-        "heimdall-20250101T021500Z.dump. The restore runs once per value; remove it "
+        "heimdall-20250101T021500Z.dump. The database records each restore it received, "
+        "in the restore's own transaction, and never receives the same one again; remove it "
         "once the restore has succeeded.",
+    )
+    run_id: Optional[Annotated[str, Field(max_length=63, pattern=r"^[A-Za-z0-9._-]+$")]] = Field(
+        default=None,
+        description="Set or change it to restore the same dump again into a database that "
+        "already received it.",
     )
     timeout_seconds: int = Field(
         default=3600,

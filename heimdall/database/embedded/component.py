@@ -4,7 +4,8 @@ Creates:
 - the Secret with the database password (unless the password lives in a Secret the user
   manages), generated with pulumi-random when none is supplied (`credentials.py`);
 - a StatefulSet of one PostgreSQL pod running as uid 999 with `pg_isready` probes, its
-  data on a volumeClaimTemplate that is kept when the StatefulSet goes;
+  data on a volumeClaimTemplate that is kept when the StatefulSet goes, in one place for
+  every major version and guarded by an init container (datadir.py);
 - a headless Service governing the StatefulSet and a ClusterIP Service clients use.
 
 The StatefulSet is protected unless `database.allowDestroy` is true, so that a config
@@ -22,25 +23,13 @@ import pulumi_random as random
 from heimdall import kube
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest, ServerPods
 from heimdall.database.credentials import password_secret
+from heimdall.database.embedded.datadir import data_guard, data_layout
 from heimdall.database.embedded.settings import EmbeddedDatabase
 
 core = k8s.core.v1
 POSTGRES_PORT = 5432
 COMPONENT = "postgres"
 HEADLESS_NAME = "heimdall-postgres-headless"
-
-
-def data_layout(image_tag: str) -> tuple[str, Optional[str]]:
-    """(mount path, PGDATA) for a postgres image tag.
-
-    Up to 17 the image keeps its data in /var/lib/postgresql/data; PGDATA goes one level
-    below the mount so that initdb never meets a volume's lost+found. From 18 on the
-    image expects the volume at /var/lib/postgresql and picks its own sub-directory.
-    """
-    major = image_tag.split(".")[0].split("-")[0]
-    if major.isdigit() and int(major) >= 18:
-        return "/var/lib/postgresql", None
-    return "/var/lib/postgresql/data", "/var/lib/postgresql/data/pgdata"
 
 
 class EmbeddedPostgres(pulumi.ComponentResource):
@@ -103,13 +92,13 @@ class EmbeddedPostgres(pulumi.ComponentResource):
             opts=child,
         )
 
-        mount_path, pgdata = data_layout(embedded.image.tag)
+        # One layout for every major version, guarded (datadir.py).
+        mount_path, pgdata = data_layout(embedded.data_directory)
         env: list[core.EnvVarArgs] = kube.plain_env(
             {"POSTGRES_USER": request.username, "POSTGRES_DB": request.name}
         )
         env.append(kube.secret_env("POSTGRES_PASSWORD", password))
-        if pgdata:
-            env.append(core.EnvVarArgs(name="PGDATA", value=pgdata))
+        env.append(core.EnvVarArgs(name="PGDATA", value=pgdata))
 
         def pg_isready(period: int, failures: int) -> core.ProbeArgs:
             return core.ProbeArgs(
@@ -162,6 +151,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                         security_context=kube.pod_security_context(kube.POSTGRES_UID),
                         termination_grace_period_seconds=60,
                         **kube.node_placement(request.placement),
+                        init_containers=[data_guard(embedded)],
                         containers=[
                             core.ContainerArgs(
                                 name="postgres",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from heimdall.database.embedded.datadir import data_layout
 from heimdall.settings import SettingsError, parse_settings
 from tests.conftest import containers, database_password_secret, env_of
 
@@ -61,6 +60,8 @@ def test_persistence_disabled_uses_an_empty_dir(build) -> None:
 def test_every_major_keeps_its_data_in_one_place_behind_the_data_guard(build, tag) -> None:
     # A tag change is an in-place update of the StatefulSet (protect does not stop it): the
     # new major must meet the old cluster where it is, never a fresh directory of its own.
+    from heimdall.database.embedded.datadir import data_layout
+
     sts = build({"database": {"embedded": {"image": {"repository": "postgres", "tag": tag}}}}).manifest(
         "StatefulSet", "heimdall-postgres"
     )

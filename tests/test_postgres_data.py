@@ -76,22 +76,28 @@ def tree(volume: Path) -> dict[str, str]:
 # --- the rendered pod ---------------------------------------------------------------------------
 
 
+STACKS: dict[str, dict[str, Any]] = {
+    "17": {},
+    "18": {"image": {"repository": "postgres", "tag": "18"}},
+    "18 in pgdata-18": {"image": {"repository": "postgres", "tag": "18"}, "dataDirectory": "pgdata-18"},
+}
+
+
+class Renderings(dict[str, Rendering]):
+    """The embedded database's stack for each of STACKS, rendered when first used."""
+
+    def __missing__(self, key: str) -> Rendering:
+        from heimdall.tooling.render import run_stack
+        from tests.conftest import stack_config
+
+        config, keys = stack_config({"database": {"embedded": STACKS[key]}})
+        self[key] = run_stack(config, "test", secret_keys=keys)
+        return self[key]
+
+
 @pytest.fixture(scope="module")
-def rendered() -> dict[str, Rendering]:
-    from heimdall.tooling.render import run_stack
-    from tests.conftest import stack_config
-
-    def stack(embedded: dict[str, Any]) -> Rendering:
-        config, keys = stack_config({"database": {"embedded": embedded}})
-        return run_stack(config, "test", secret_keys=keys)
-
-    return {
-        "17": stack({}),
-        "18": stack({"image": {"repository": "postgres", "tag": "18"}}),
-        "18 in pgdata-18": stack(
-            {"image": {"repository": "postgres", "tag": "18"}, "dataDirectory": "pgdata-18"}
-        ),
-    }
+def rendered() -> Renderings:
+    return Renderings()
 
 
 def pod(rendering: Rendering) -> dict[str, Any]:
@@ -188,18 +194,17 @@ def test_postgres_refuses_a_cluster_of_another_major_version(template: PostgresS
 
 
 def test_a_17_volume_under_an_18_image_fails_closed_and_never_initialises(
-    rendered: dict[str, Rendering], template: PostgresServer, tmp_path: Path
+    rendered: Renderings, template: PostgresServer, tmp_path: Path
 ) -> None:
     volume = tmp_path / "volume"
     put_cluster(template, volume, "pgdata", version="17")  # what 17 leaves on the volume
     before = tree(volume)
-    assert start(rendered["17"], volume, 17)[0] == "start"
-
     # database.embedded.image.tag 17 -> 18: the same mount and PGDATA, so the entrypoint
     # would start the old cluster (and PostgreSQL refuse it, above): never initdb.
-    assert layout(rendered["18"]) == layout(rendered["17"])
     mount, pgdata = layout(rendered["18"])
     assert entrypoint(mount, pgdata, 18, volume) == "start"
+    assert layout(rendered["18"]) == layout(rendered["17"])
+    assert start(rendered["17"], volume, 17)[0] == "start"
     # Before that, the guard refuses with one line that says what to do.
     outcome, line = start(rendered["18"], volume, 18)
     assert outcome == "guard refuses"
@@ -217,7 +222,7 @@ def test_a_17_volume_under_an_18_image_fails_closed_and_never_initialises(
 
 
 def test_the_guard_compares_real_data_with_the_images_major(
-    rendered: dict[str, Rendering], template: PostgresServer, tmp_path: Path
+    rendered: Renderings, template: PostgresServer, tmp_path: Path
 ) -> None:
     volume = tmp_path / "volume"
     put_cluster(template, volume, "pgdata")  # a real PostgreSQL 15 cluster, PG_VERSION 15
@@ -233,7 +238,7 @@ def test_the_guard_compares_real_data_with_the_images_major(
 
 
 def test_stacks_created_on_18_keep_their_data_where_it_is(
-    rendered: dict[str, Rendering], template: PostgresServer, tmp_path: Path
+    rendered: Renderings, template: PostgresServer, tmp_path: Path
 ) -> None:
     # This program mounted the volume at /var/lib/postgresql for 18+, and the image kept
     # the cluster in /var/lib/postgresql/18/docker: on the volume, 18/docker.
@@ -256,7 +261,7 @@ def test_stacks_created_on_18_keep_their_data_where_it_is(
     assert start(rendered["18"], volume, 19)[0] == "guard refuses"
 
 
-def test_a_linked_legacy_cluster_is_one_the_real_server_runs(rendered: dict[str, Rendering]) -> None:
+def test_a_linked_legacy_cluster_is_one_the_real_server_runs(rendered: Renderings) -> None:
     assert BIN_DIR is not None
     server = PostgresServer(BIN_DIR, "a-password")
     try:
@@ -275,7 +280,7 @@ def test_a_linked_legacy_cluster_is_one_the_real_server_runs(rendered: dict[str,
 
 
 def test_an_18_stack_moved_to_another_major_is_refused(
-    rendered: dict[str, Rendering], template: PostgresServer, tmp_path: Path
+    rendered: Renderings, template: PostgresServer, tmp_path: Path
 ) -> None:
     volume = tmp_path / "volume"
     put_cluster(template, volume, "18/docker", version="18")
@@ -289,7 +294,7 @@ def test_an_18_stack_moved_to_another_major_is_refused(
 
 
 def test_a_cluster_elsewhere_on_the_volume_is_never_hidden_by_a_new_one(
-    rendered: dict[str, Rendering], template: PostgresServer, tmp_path: Path
+    rendered: Renderings, template: PostgresServer, tmp_path: Path
 ) -> None:
     # A cluster at the volume's root (a volume used elsewhere before): starting would
     # initialise an empty database in pgdata/ beside it.
@@ -302,7 +307,7 @@ def test_a_cluster_elsewhere_on_the_volume_is_never_hidden_by_a_new_one(
     assert tree(volume) == before
 
 
-def test_a_fresh_volume_gets_a_cluster(rendered: dict[str, Rendering], tmp_path: Path) -> None:
+def test_a_fresh_volume_gets_a_cluster(rendered: Renderings, tmp_path: Path) -> None:
     volume = tmp_path / "volume"
     (volume / "lost+found").mkdir(parents=True)
     outcome, message = start(rendered["18"], volume, 18)
@@ -316,7 +321,7 @@ def test_a_fresh_volume_gets_a_cluster(rendered: dict[str, Rendering], tmp_path:
 
 
 def test_an_upgrade_starts_a_new_cluster_beside_the_old_one_and_keeps_it(
-    rendered: dict[str, Rendering], template: PostgresServer, tmp_path: Path
+    rendered: Renderings, template: PostgresServer, tmp_path: Path
 ) -> None:
     volume = tmp_path / "volume"
     put_cluster(template, volume, "pgdata", version="17")

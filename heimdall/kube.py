@@ -279,15 +279,24 @@ def merge_additions(additions: Sequence[PodAdditions]) -> PodAdditions:
     )
 
 
-def secret_env(name: str, ref: SecretKeyRef) -> core.EnvVarArgs:
+def secret_env(name: str, ref: SecretKeyRef, optional: bool = False) -> core.EnvVarArgs:
     """An environment variable read from a Secret at run time: the value never appears
-    in the pod spec."""
+    in the pod spec. `optional`: a missing Secret or key leaves it unset instead of
+    keeping the container from starting (for a script that checks it and fails clearly)."""
     return core.EnvVarArgs(
         name=name,
         value_from=core.EnvVarSourceArgs(
-            secret_key_ref=core.SecretKeySelectorArgs(name=ref.name, key=ref.key)
+            secret_key_ref=core.SecretKeySelectorArgs(
+                name=ref.name, key=ref.key, optional=optional or None
+            )
         ),
     )
+
+
+# A container that fails says why in its status (kubectl describe, and pulumi-kubernetes'
+# await messages for a Job's main container): the end of its log, when it left no
+# termination message of its own.
+LOGS_ON_ERROR = "FallbackToLogsOnError"
 
 
 def plain_env(values: dict[str, pulumi.Input[str]]) -> list[core.EnvVarArgs]:
@@ -306,8 +315,15 @@ SKIP_AWAIT_KEY = "pulumi.com/skipAwait"
 SKIP_AWAIT = {SKIP_AWAIT_KEY: "true"}
 
 
-def tmp_volume(name: str = "tmp") -> core.VolumeArgs:
-    return core.VolumeArgs(name=name, empty_dir=core.EmptyDirVolumeSourceArgs())
+# Scratch space of a container (/tmp, sockets): bounded, so that a runaway writer gets its
+# own pod evicted instead of filling the node's disk under every other pod on it.
+TMP_SIZE_LIMIT = "256Mi"
+
+
+def tmp_volume(name: str = "tmp", size_limit: str = TMP_SIZE_LIMIT) -> core.VolumeArgs:
+    return core.VolumeArgs(
+        name=name, empty_dir=core.EmptyDirVolumeSourceArgs(size_limit=size_limit)
+    )
 
 
 def script(name: str) -> str:
@@ -426,6 +442,7 @@ def wait_for_database(
         security_context=container_security_context(
             POSTGRES_UID, overrides=settings.security_context
         ),
+        termination_message_policy=LOGS_ON_ERROR,
     )
 
 

@@ -23,6 +23,8 @@ from heimdall.settings.root import Settings
 from heimdall.settings.types import Resources
 
 core = k8s.core.v1
+# Heimdall's /tmp (Node, yarn): generous, still bounded (kube.TMP_SIZE_LIMIT for the rest).
+HEIMDALL_TMP_SIZE_LIMIT = "1Gi"
 
 
 @dataclass(frozen=True)
@@ -101,5 +103,9 @@ class HeimdallPod:
             **kube.heimdall_scheduling(settings, spread=spread),
             init_containers=client.init_containers,
             containers=[container],
-            volumes=[*client.volumes, *self.extra.volumes, kube.tmp_volume()],
+            volumes=[
+                *client.volumes,
+                *self.extra.volumes,
+                kube.tmp_volume(size_limit=HEIMDALL_TMP_SIZE_LIMIT),
+            ],
         )

@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 from heimdall import kube
 from heimdall.pod import HeimdallPod
 from heimdall.settings.app import ProbeTiming
+from heimdall.settings.root import Settings
 
 core = k8s.core.v1
 COMPONENT = "heimdall"
@@ -32,6 +33,35 @@ SERVICE_NAME = "heimdall"
 # Controllers that select Ingresses by the kubernetes.io/ingress.class annotation only.
 LEGACY_INGRESS_CLASSES = frozenset({"gce", "gce-internal"})
 STATEFUL_SET_NAME = "heimdall"
+# What a rollout of one pod may take beyond its probes: Kubernetes' default termination
+# grace period (the pod spec leaves it unset), and scheduling, pulling the image and the
+# init containers (the database is up during a rollout).
+TERMINATION_GRACE_SECONDS = 30
+POD_START_SECONDS = 120
+PULUMI_DEFAULT_AWAIT_SECONDS = 600  # pulumi-kubernetes' own StatefulSet timeout
+
+
+def rollout_timeout_seconds(settings: Settings) -> int:
+    """How long Pulumi waits for the StatefulSet: a rolling update replaces the pods one
+    at a time, and each may use its whole startup probe budget, its first readiness probe
+    and minReadySeconds after the old pod's preStop pause and grace period; so the budget
+    of one pod times the replicas (the autoscaler's maximum under an autoscaler), never
+    less than Pulumi's default 10 minutes."""
+    startup, readiness = settings.probes.startup, settings.probes.readiness
+    per_pod = (
+        settings.rollout.pre_stop_seconds
+        + TERMINATION_GRACE_SECONDS
+        + POD_START_SECONDS
+        + startup.initial_delay_seconds
+        + startup.period_seconds * startup.failure_threshold
+        + startup.timeout_seconds
+        + readiness.initial_delay_seconds
+        + readiness.period_seconds
+        + readiness.timeout_seconds
+        + settings.rollout.min_ready_seconds
+    )
+    pods = settings.autoscaling.max_replicas if settings.autoscaling.enabled else settings.replicas
+    return max(PULUMI_DEFAULT_AWAIT_SECONDS, pods * per_pod)
 
 
 class HeimdallWorkload(pulumi.ComponentResource):
@@ -130,7 +160,17 @@ class HeimdallWorkload(pulumi.ComponentResource):
                     spec=pod.spec(container, spread=True),
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(after),
+                # Pulumi's 10 minutes are less than a healthy rollout of a few replicas
+                # can take (startup probe budget x replicas): it would fail the update
+                # while the rollout is still going well.
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{rollout_timeout_seconds(settings)}s",
+                    update=f"{rollout_timeout_seconds(settings)}s",
+                ),
+            ),
         )
 
         self.ingress: Optional[k8s.networking.v1.Ingress] = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from heimdall.database.embedded.component import data_layout
+import pytest
+
+from heimdall.settings import SettingsError, parse_settings
 from tests.conftest import containers, database_password_secret, env_of
 
 
@@ -54,11 +56,38 @@ def test_persistence_disabled_uses_an_empty_dir(build) -> None:
     assert "emptyDir" in volumes["data"]
 
 
-def test_postgres_18_mounts_the_parent_directory_and_keeps_the_image_pgdata() -> None:
-    assert data_layout("18") == ("/var/lib/postgresql", None)
-    assert data_layout("18.1-bookworm") == ("/var/lib/postgresql", None)
-    assert data_layout("17.6") == ("/var/lib/postgresql/data", "/var/lib/postgresql/data/pgdata")
-    assert data_layout("16-alpine")[1] == "/var/lib/postgresql/data/pgdata"
+@pytest.mark.parametrize("tag", ["16-alpine", "17", "17.6", "18", "18.1-bookworm", "19beta1"])
+def test_every_major_keeps_its_data_in_one_place_behind_the_data_guard(build, tag) -> None:
+    # A tag change is an in-place update of the StatefulSet (protect does not stop it): the
+    # new major must meet the old cluster where it is, never a fresh directory of its own.
+    from heimdall.database.embedded.datadir import data_layout
+
+    sts = build({"database": {"embedded": {"image": {"repository": "postgres", "tag": tag}}}}).manifest(
+        "StatefulSet", "heimdall-postgres"
+    )
+    pod = sts["spec"]["template"]["spec"]
+    postgres = containers(pod, "postgres")
+    assert env_of(postgres)["PGDATA"] == "/var/lib/postgresql/data/pgdata"
+    assert {m["name"]: m["mountPath"] for m in postgres["volumeMounts"]}["data"] == "/var/lib/postgresql/data"
+    assert data_layout() == ("/var/lib/postgresql/data", "/var/lib/postgresql/data/pgdata")
+    [guard] = pod["initContainers"]
+    assert guard["name"] == "data-guard" and guard["image"] == f"postgres:{tag}"
+    assert guard["volumeMounts"] == [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]
+    assert env_of(guard)["PGDATA"] == env_of(postgres)["PGDATA"]
+    assert guard["securityContext"] == postgres["securityContext"]
+    assert guard["terminationMessagePolicy"] == "FallbackToLogsOnError"
+
+
+def test_data_directory_names_a_new_cluster_beside_the_old(build) -> None:
+    sts = build({"database": {"embedded": {"dataDirectory": "pgdata-18"}}}).manifest(
+        "StatefulSet", "heimdall-postgres"
+    )
+    pod = sts["spec"]["template"]["spec"]
+    assert env_of(containers(pod, "postgres"))["PGDATA"] == "/var/lib/postgresql/data/pgdata-18"
+    assert env_of(containers(pod, "data-guard"))["DEFAULT_DATA_DIRECTORY"] == "pgdata"
+    for bad in ("../pgdata", "lost+found", "a/b", ""):
+        with pytest.raises(SettingsError, match="heimdall:database.embedded.dataDirectory"):
+            parse_settings({"database": {"embedded": {"dataDirectory": bad}}})
 
 
 def test_pg_isready_probes_and_chart_resources(build) -> None:

@@ -42,8 +42,9 @@ def test_the_existing_claim_is_mounted_instead_of_a_claim_template(build) -> Non
 
 def test_an_init_container_checks_the_data_directory_before_postgres_starts(build) -> None:
     pod = postgres_pod(build(CLAIM))["template"]["spec"]
-    (check,) = pod["initContainers"]
-    assert check["name"] == "check-data-directory"
+    # After the data guard, which keeps the server off any other cluster on the volume.
+    guard, check = pod["initContainers"]
+    assert (guard["name"], check["name"]) == ("data-guard", "check-data-directory")
     assert check["image"] == "postgres:17"
     assert env_of(check) == {
         "PGDATA": "/var/lib/postgresql/data/pgdata",
@@ -57,15 +58,16 @@ def test_an_init_container_checks_the_data_directory_before_postgres_starts(buil
     assert check["securityContext"]["runAsUser"] == 999
 
 
-def test_from_18_the_check_looks_where_the_image_keeps_its_data(build) -> None:
+def test_from_18_the_check_looks_where_the_stack_keeps_its_data(build) -> None:
+    # One layout for every major (datadir.py): PGDATA is <volume>/pgdata for 18 too.
     values = {"database": {"embedded": {"existingClaim": "old", "image": {"repository": "postgres", "tag": "18.1"}}}}
-    (check,) = postgres_pod(build(values))["template"]["spec"]["initContainers"]
-    assert (env_of(check)["PGDATA"], env_of(check)["PG_MAJOR"]) == ("/var/lib/postgresql/18/docker", "18")
+    _, check = postgres_pod(build(values))["template"]["spec"]["initContainers"]
+    assert (env_of(check)["PGDATA"], env_of(check)["PG_MAJOR"]) == ("/var/lib/postgresql/data/pgdata", "18")
 
 
 def test_without_existing_claim_nothing_changes(build) -> None:
     spec = postgres_pod(build())
-    assert "initContainers" not in spec["template"]["spec"]
+    assert [c["name"] for c in spec["template"]["spec"]["initContainers"]] == ["data-guard"]
     assert len(spec["volumeClaimTemplates"]) == 1
 
 

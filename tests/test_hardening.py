@@ -37,6 +37,11 @@ def test_every_container_of_every_stack_is_hardened_and_bounded(stack):
             resources = container["resources"]
             for kind in ("requests", "limits"):
                 assert set(resources[kind]) >= {"cpu", "memory"}, label
+        # Scratch space is bounded too: a runaway writer gets its own pod evicted instead
+        # of filling the node's disk under every other pod on it.
+        for volume in spec.get("volumes", []):
+            if "emptyDir" in volume:
+                assert volume["emptyDir"].get("sizeLimit"), f"{where} volume {volume['name']}"
 
 
 def test_read_only_root_filesystem_leaves_tmp_writable(build):
@@ -172,6 +177,26 @@ def test_a_later_stack_does_not_inherit_extra_labels(build):
 def test_bad_hardening_settings_fail_with_one_line(values, message):
     with pytest.raises(SettingsError, match=message):
         parse_settings(values)
+
+
+@pytest.mark.parametrize("key", ["annotations", "podAnnotations"])
+@pytest.mark.parametrize(
+    "annotation", ["pulumi.com/skipAwait", "pulumi.com/timeoutSeconds", "pulumi.com/replaceUnready"]
+)
+def test_pulumi_annotations_are_refused_where_they_would_reach_the_jobs_and_statefulsets(
+    key, annotation
+):
+    # On the migration Job and the StatefulSets, pulumi.com/skipAwait would let Heimdall
+    # roll while migrations run and report a failed migration as a success.
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({key: {"example.com/owner": "secops", annotation: "true"}})
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"heimdall:{key}: annotation '{annotation}' is read by Pulumi")
+    # The leaf objects keep taking them (docs/upgrades.md: skipAwait on an Ingress whose
+    # controller publishes no address).
+    parse_settings({"ingress": {"annotations": {"pulumi.com/skipAwait": "true"}}})
+    parse_settings({"gateway": {"annotations": {"pulumi.com/waitFor": "condition=Accepted"}}})
 
 
 def test_image_digest_pins_the_exact_image(build):

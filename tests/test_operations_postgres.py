@@ -664,8 +664,10 @@ def s3_env(
         for item in container["env"] if "valueFrom" in item
     }
     assert secret_refs == {
-        "AWS_ACCESS_KEY_ID": {"name": S3_SECRET_NAME, "key": "AWS_ACCESS_KEY_ID"},
-        "AWS_SECRET_ACCESS_KEY": {"name": S3_SECRET_NAME, "key": "AWS_SECRET_ACCESS_KEY"},
+        "AWS_ACCESS_KEY_ID": {"name": S3_SECRET_NAME, "key": "AWS_ACCESS_KEY_ID", "optional": True},
+        "AWS_SECRET_ACCESS_KEY": {
+            "name": S3_SECRET_NAME, "key": "AWS_SECRET_ACCESS_KEY", "optional": True,
+        },
     }
     env = container_env(
         container,

@@ -61,3 +61,35 @@ def test_zero_replicas_stops_heimdall_for_a_maintenance_window(build: Any) -> No
     plan = dp.deploy_plan(rendering)
     app = next(s for s in plan.steps if s.label == "StatefulSet/heimdall-app-statefulset")
     assert (app.wait.until, app.finish - app.start) == ("0 replicas ready", 0)
+
+
+def _app_timeout(rendering: Any) -> int:
+    (app,) = [
+        r
+        for r in rendering.resources("kubernetes:apps/v1:StatefulSet")
+        if r.name == "heimdall-app-statefulset"
+    ]
+    assert app.custom_timeouts["create"] == app.custom_timeouts["update"]
+    return int(app.custom_timeouts["update"].removesuffix("s"))
+
+
+def test_pulumi_waits_as_long_as_a_healthy_rollout_of_every_replica_can_take(build: Any) -> None:
+    # Each pod may use its whole startup probe budget (36 x 10 s by default) before it is
+    # ready, one pod at a time: three replicas need far more than Pulumi's 10 minutes.
+    startup_budget = 36 * 10
+    three = _app_timeout(build({"replicas": 3}))
+    assert three >= 3 * (startup_budget + 10 + 5 + 30)  # + minReady, preStop, grace period
+    assert three > 600
+    # It follows the probes, minReadySeconds and the replicas...
+    slow = _app_timeout(
+        build({"replicas": 3, "probes": {"startup": {"failureThreshold": 90}},
+               "rollout": {"minReadySeconds": 60}})
+    )
+    assert slow - three == 3 * ((90 - 36) * 10 + 60 - 10)
+    assert _app_timeout(build({"replicas": 6})) == 2 * three
+    # ...the autoscaler's maximum when it owns the replicas...
+    scaled = {"autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 6}}
+    assert _app_timeout(build(scaled)) == 2 * three
+    # ...and never goes below Pulumi's own default.
+    assert _app_timeout(build({"replicas": 1})) == 600
+    assert _app_timeout(build({"replicas": 0})) == 600

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +209,29 @@ def test_policy_pack_named_by_the_workflows_is_a_pack():
     assert (REPO / "policy" / "requirements.txt").is_file()
 
 
-def test_pull_request_runs_tests_render_scan_then_previews_dev_and_prod():
+def listed_stacks(directory: Path, tmp_path: Path) -> list[str]:
+    """What the pull-request workflow's `stacks` job puts in its output, run in `directory`."""
+    job = workflow("pull-request.yml")["jobs"]["stacks"]
+    (step,) = [s for s in job["steps"] if s.get("id") == "list"]
+    output = tmp_path / "github-output"
+    output.write_text("")
+    result = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=directory,
+        env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (line,) = output.read_text().splitlines()
+    key, _, value = line.partition("=")
+    assert key == "stacks" and job["outputs"]["stacks"] == "${{ steps.list.outputs.stacks }}"
+    stacks: list[str] = json.loads(value)
+    return stacks
+
+
+def test_pull_request_runs_tests_render_scan_then_previews_every_stack(tmp_path):
     document = workflow("pull-request.yml")
     assert document["on"]["pull_request"]["branches"] == ["main"]
     assert document["permissions"] == {"contents": "read"}
@@ -217,16 +240,29 @@ def test_pull_request_runs_tests_render_scan_then_previews_dev_and_prod():
     for command in ("pytest", "ruff check", "mypy", "requirements-checkov.txt"):
         assert command in test_commands, command
     preview = jobs["preview"]
-    assert set(preview["needs"]) == {"tests", "render"}
+    assert set(preview["needs"]) == {"tests", "render", "stacks"}
     assert preview["permissions"]["pull-requests"] == "write"
-    assert set(preview["strategy"]["matrix"]["stack"]) == {"dev", "prod"}
-    for stack in preview["strategy"]["matrix"]["stack"]:
-        assert (REPO / f"Pulumi.{stack}.yaml").is_file()
+    # The matrix is every stack file of the repository, read when the workflow runs.
+    assert preview["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+    assert "needs.stacks.outputs.stacks != '[]'" in preview["if"]
+    root_stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO.glob("Pulumi.*.yaml"))
+    assert {"dev", "prod"} <= set(root_stacks)
+    assert listed_stacks(REPO, tmp_path) == root_stacks
+    # A stack file a pull request adds is previewed too; examples/ and Pulumi.yaml are not stacks.
+    project = tmp_path / "project"
+    (project / "examples" / "stacks").mkdir(parents=True)
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging-eu.yaml",
+                 "examples/stacks/Pulumi.external.yaml", "README.md"):
+        (project / name).write_text("config: {}\n")
+    assert listed_stacks(project, tmp_path) == ["dev", "prod", "staging-eu"]
     step = pulumi_step(preview)
     assert step["with"]["command"] == "preview"
     assert step["with"]["stack-name"] == "${{ matrix.stack }}"
+    # A stack that does not exist in the backend yet is created, not a failed preview.
+    assert step["with"]["upsert"] is True
     assert step["with"]["comment-on-pr"] is True
-    assert "github.event.pull_request.head.repo.full_name == github.repository" in preview["if"]
+    for job in (preview, jobs["stacks"]):
+        assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
 
 
 def test_render_job_renders_and_scans_every_stack_file():

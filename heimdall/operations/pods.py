@@ -32,6 +32,7 @@ def postgres_container(
         env=env,
         resources=resources,
         security_context=kube.container_security_context(kube.POSTGRES_UID),
+        termination_message_policy=kube.LOGS_ON_ERROR,
         volume_mounts=[*mounts, core.VolumeMountArgs(name="tmp", mount_path="/tmp")],
     )
 

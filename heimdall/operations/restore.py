@@ -4,15 +4,19 @@ Creates, when `restore.from` is set, a Job `heimdall-restore-<id>` that waits fo
 database (the shared wait-for-database init container), fetches the dump (target `s3`: an
 AWS CLI init container, heimdall/scripts/s3-download.sh), then runs
 heimdall/scripts/restore.sh: pg_restore --clean --if-exists in one transaction, so that a
-missing, corrupt or failing dump leaves the database as it was.
+missing, corrupt or failing dump leaves the database as it was. In the same transaction the
+database records the restore (heimdall_restore.applied), and a restore it already received
+is skipped: a Job recreated after a refresh, or for a changed target, restores nothing.
+Every update while restore.from is set warns that it is.
 
 The stack makes the migration Job wait for this Job: database -> restore -> migrations ->
 app. pulumi-kubernetes waits for the Job and fails the update if it fails.
 
-The restore runs once per value of `restore.from` (and of the target's location): the id in
-the Job's name derives from them, and later changes of the pod template (a new client image,
-new security contexts) are ignored, so that no unrelated `pulumi up` restores an old dump
-over newer data. Any other change that should run it again needs a new `restore.from`.
+The Job runs once per value of `restore.from` (and of the target's location and
+`restore.runId`): the id in the Job's name derives from them, and later changes of the pod
+template (a new client image, new security contexts) are ignored, so that no unrelated
+`pulumi up` restores an old dump over newer data; the database's own record of its restores
+guards the rest. To restore a dump again on purpose, set a new `restore.runId`.
 """
 
 from __future__ import annotations
@@ -34,12 +38,23 @@ core = k8s.core.v1
 COMPONENT = "heimdall-restore"
 
 
+# backup.s3.prefix's default before it was per stack: an unset prefix is hashed as this, so
+# that no restore Job of an existing stack is renamed (a new Job would run the restore again).
+LEGACY_S3_PREFIX = "heimdall/"
+
+
 def restore_id(settings: Settings) -> str:
-    """A short id of what is restored: the dump's name and where it is read from."""
+    """A short id of what is restored: the dump's name and where it is read from (and
+    restore.runId, when set)."""
     backup = settings.backup
     where: dict[str, object] = {"target": backup.target, "from": settings.restore.from_}
     if backup.s3 is not None:
-        where["s3"] = backup.s3.model_dump(include={"bucket", "prefix", "endpoint"})
+        location = backup.s3.model_dump(include={"bucket", "prefix", "endpoint"})
+        if location["prefix"] is None:
+            location["prefix"] = LEGACY_S3_PREFIX
+        where["s3"] = location
+    if settings.restore.run_id is not None:  # only when set: existing Jobs keep their names
+        where["runId"] = settings.restore.run_id
     digest = hashlib.sha256(json.dumps(where, sort_keys=True).encode()).hexdigest()
     return digest[:10]
 
@@ -64,6 +79,17 @@ class DatabaseRestore(pulumi.ComponentResource):
         client = kube.database_client(connection, settings)
         resources = kube.resource_requirements(restore.resources)
         from_env = core.EnvVarArgs(name="RESTORE_FROM", value=restore.from_)
+        run_env = [core.EnvVarArgs(name="RESTORE_RUN_ID", value=restore.run_id)] if restore.run_id else []
+        # Every update while restore.from is set says so: it is easy to forget, and each
+        # new Job for it (a changed target, a Job deleted outside Pulumi) checks the
+        # database's restore history again.
+        again = f" (restore.runId {restore.run_id})" if restore.run_id else ""
+        pulumi.log.warn(
+            f"restore.from is set: {restore.from_}{again} is restored into database "
+            f"{settings.database.name} unless that database already received it; remove "
+            "restore.from once the restore has succeeded",
+            resource=self,
+        )
 
         init_containers = list(client.init_containers)
         if target.kind == "s3":
@@ -80,6 +106,7 @@ class DatabaseRestore(pulumi.ComponentResource):
                 *client.env,
                 core.EnvVarArgs(name="BACKUP_DIR", value=target.directory),
                 from_env,
+                *run_env,
             ],
             mounts=[*client.volume_mounts, target.mount(read_only=target.kind == "pvc")],
             resources=resources,

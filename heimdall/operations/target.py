@@ -27,11 +27,23 @@ PVC_DIR = "/backups"
 SCRATCH_DIR = "/dumps"  # target s3: the pod's emptyDir between pg_dump and the upload
 
 
+def default_s3_prefix(stack: str) -> str:
+    """backup.s3.prefix when unset: one prefix per stack, so that stacks sharing a bucket
+    never prune each other's dumps."""
+    return f"heimdall/{stack}/"
+
+
+def s3_prefix(s3: BackupS3) -> str:
+    """The key prefix the dumps are written under and read from."""
+    return s3.prefix if s3.prefix is not None else default_s3_prefix(pulumi.get_stack())
+
+
 @dataclass(frozen=True)
 class BackupTarget:
     kind: str  # "pvc" or "s3"
     claim: Optional[core.PersistentVolumeClaim]
     s3: Optional[BackupS3]
+    namespace: str
 
     @property
     def directory(self) -> str:
@@ -40,7 +52,12 @@ class BackupTarget:
 
     def volume(self, read_only: bool = False) -> core.VolumeArgs:
         if self.claim is None:
-            return core.VolumeArgs(name=DUMPS_VOLUME, empty_dir=core.EmptyDirVolumeSourceArgs())
+            # Bounded: a dump larger than expected evicts this pod instead of filling the
+            # node's disk under every other pod on it.
+            size = self.s3.scratch_size if self.s3 is not None else None
+            return core.VolumeArgs(
+                name=DUMPS_VOLUME, empty_dir=core.EmptyDirVolumeSourceArgs(size_limit=size)
+            )
         return core.VolumeArgs(
             name=DUMPS_VOLUME,
             persistent_volume_claim=core.PersistentVolumeClaimVolumeSourceArgs(
@@ -68,10 +85,16 @@ class BackupTarget:
         s3 = self.s3
         if s3 is None:
             raise ValueError("an S3 container needs target s3")
+        secret = s3.existing_secret
         plain: dict[str, pulumi.Input[str]] = {
+            # Named in s3-env.sh's error when the Secret or a key is missing.
+            "S3_SECRET_NAME": secret,
+            "S3_ACCESS_KEY_ID_KEY": s3.access_key_id_key,
+            "S3_SECRET_ACCESS_KEY_KEY": s3.secret_access_key_key,
+            "POD_NAMESPACE": self.namespace,
             "BACKUP_DIR": SCRATCH_DIR,
             "S3_BUCKET": s3.bucket,
-            "S3_PREFIX": s3.prefix,
+            "S3_PREFIX": s3_prefix(s3),
             "S3_FORCE_PATH_STYLE": kube.flag(s3.force_path_style),
             "AWS_REGION": s3.region,
             "AWS_DEFAULT_REGION": s3.region,
@@ -84,19 +107,29 @@ class BackupTarget:
             # Stores other than AWS often reject the CLI's default CRC checksums.
             plain["AWS_REQUEST_CHECKSUM_CALCULATION"] = "when_required"
             plain["AWS_RESPONSE_CHECKSUM_VALIDATION"] = "when_required"
-        secret = s3.existing_secret
+        # Optional references: with the Secret (or a key) missing, the container still
+        # starts and s3-env.sh fails at once, naming them; a required reference would
+        # leave the pod waiting (CreateContainerConfigError) until the Job's deadline,
+        # and `pulumi up` waiting on the restore Job for as long.
         return core.ContainerArgs(
             name=name,
             image=s3.image.reference,
             image_pull_policy=s3.image.pull_policy,
-            command=["/bin/sh", "-c", kube.script(script)],
+            command=["/bin/sh", "-c", kube.script("s3-env.sh") + "\n" + kube.script(script)],
             env=[
                 *kube.plain_env(plain),
-                kube.secret_env("AWS_ACCESS_KEY_ID", SecretKeyRef(secret, s3.access_key_id_key)),
-                kube.secret_env("AWS_SECRET_ACCESS_KEY", SecretKeyRef(secret, s3.secret_access_key_key)),
+                kube.secret_env(
+                    "AWS_ACCESS_KEY_ID", SecretKeyRef(secret, s3.access_key_id_key), optional=True
+                ),
+                kube.secret_env(
+                    "AWS_SECRET_ACCESS_KEY",
+                    SecretKeyRef(secret, s3.secret_access_key_key),
+                    optional=True,
+                ),
             ],
             resources=resources,
             security_context=kube.container_security_context(kube.POSTGRES_UID),
+            termination_message_policy=kube.LOGS_ON_ERROR,
             volume_mounts=[
                 self.mount(),
                 core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
@@ -112,7 +145,7 @@ def declare_backup_target(
 ) -> BackupTarget:
     backup = settings.backup
     if backup.target == "s3":
-        return BackupTarget(kind="s3", claim=None, s3=backup.s3)
+        return BackupTarget(kind="s3", claim=None, s3=backup.s3, namespace=settings.namespace)
     claim = core.PersistentVolumeClaim(
         f"{name}-volume",
         # skipAwait: on a WaitForFirstConsumer StorageClass the claim stays Pending until
@@ -131,4 +164,4 @@ def declare_backup_target(
             opts, pulumi.ResourceOptions(protect=not settings.database.allow_destroy)
         ),
     )
-    return BackupTarget(kind="pvc", claim=claim, s3=None)
+    return BackupTarget(kind="pvc", claim=claim, s3=None, namespace=settings.namespace)

@@ -1,7 +1,7 @@
 # Dump the database with pg_dump (custom format) into BACKUP_DIR. The dump is written under a
 # temporary name, verified (pg_restore --list, then a full read of the archive) and only then
 # renamed to heimdall-<UTC time>.dump, so a run that fails or is killed never leaves a file
-# that passes for a dump. Only after that are dumps beyond BACKUP_RETENTION pruned (0: keep
+# that passes for a dump. A run refuses to start when the volume cannot hold another dump. Only after that are dumps beyond BACKUP_RETENTION pruned (0: keep
 # all; the S3 uploader prunes instead). Any failure: a message and a non-zero exit.
 set -eu
 umask 077
@@ -24,6 +24,25 @@ for stale in "$dir"/.heimdall-*.partial; do
     rm -f "$stale"
   fi
 done
+
+# Room for another dump? Old dumps are pruned only after a new one is verified, so the
+# volume must hold one more than it does: compare its free space with the last dump's size
+# (plus a tenth for growth) before writing anything. (Target s3: the emptyDir holds no
+# earlier dump; its sizeLimit, backup.s3.scratchSize, bounds it instead.)
+last="$(ls -1 "$dir" | grep -E '^heimdall-[0-9]{8}T[0-9]{6}Z\.dump$' | sort | tail -n 1 || true)"
+if [ -n "$last" ]; then
+  last_kb=$(( $(wc -c < "$dir/$last") / 1024 + 1 ))
+  need_kb=$(( last_kb + last_kb / 10 ))
+  free_kb="$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }' || true)"
+  case "$free_kb" in
+    ''|*[!0-9]*)
+      echo "warning: cannot read the free space of $dir (df); dumping without checking it" ;;
+    *)
+      if [ "$free_kb" -lt "$need_kb" ]; then
+        fail "the backup volume has $((free_kb / 1024)) MiB free and the last dump ($last) is $((last_kb / 1024 + 1)) MiB: another dump would not fit (older dumps are pruned to backup.retention only after a new one is verified); no dump was written, older dumps are untouched. Grow backup.pvc.size or lower backup.retention"
+      fi ;;
+  esac
+fi
 
 name="heimdall-$(date -u +%Y%m%dT%H%M%SZ).dump"
 while [ -e "$dir/$name" ]; do
@@ -51,7 +70,8 @@ trap on_signal TERM INT HUP
 
 echo "dumping database $PGDATABASE at $PGHOST:$PGPORT into $dir/$name"
 # In the background, so that a TERM (a deadline, a deleted pod) is handled at once.
-pg_dump --no-password --format=custom --file="$partial" &
+# Not the restore history (heimdall_restore, see restore.sh): it belongs to this database.
+pg_dump --no-password --format=custom --exclude-schema=heimdall_restore --file="$partial" &
 dump_pid=$!
 status=0
 wait "$dump_pid" || status=$?

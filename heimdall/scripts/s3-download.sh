@@ -1,16 +1,10 @@
 # Download the dump RESTORE_FROM from s3://S3_BUCKET/S3_PREFIX into BACKUP_DIR for the restore
-# container. Credentials come from AWS_* variables (a Secret, by reference).
+# container. s3-env.sh runs first (credentials, addressing, the endpoint as "$@").
 set -eu
 dir="${BACKUP_DIR:?BACKUP_DIR is not set}"
 bucket="${S3_BUCKET:?S3_BUCKET is not set}"
 prefix="${S3_PREFIX:-}"
 name="${RESTORE_FROM:?RESTORE_FROM is not set}"
-if [ "${S3_FORCE_PATH_STYLE:-false}" = "true" ]; then
-  mkdir -p "$HOME/.aws"
-  printf '[default]\ns3 =\n  addressing_style = path\n' > "$HOME/.aws/config"
-fi
-set --
-if [ -n "${S3_ENDPOINT:-}" ]; then set -- --endpoint-url "$S3_ENDPOINT"; fi
 
 echo "downloading s3://$bucket/$prefix$name"
 if ! aws "$@" s3 cp --only-show-errors "s3://$bucket/$prefix$name" "$dir/$name"; then

@@ -1,18 +1,12 @@
 # Upload the verified dump the dump container left in BACKUP_DIR to s3://S3_BUCKET/S3_PREFIX,
 # check the stored size, and only then prune the dumps under the prefix beyond
-# BACKUP_RETENTION. Credentials come from AWS_* variables (a Secret, by reference).
+# BACKUP_RETENTION. s3-env.sh runs first (credentials, addressing, the endpoint as "$@").
 set -eu
 dir="${BACKUP_DIR:?BACKUP_DIR is not set}"
 bucket="${S3_BUCKET:?S3_BUCKET is not set}"
 prefix="${S3_PREFIX:-}"
 retention="${BACKUP_RETENTION:?BACKUP_RETENTION is not set}"
 fail() { echo "ERROR: $*" >&2; exit 1; }
-if [ "${S3_FORCE_PATH_STYLE:-false}" = "true" ]; then
-  mkdir -p "$HOME/.aws"
-  printf '[default]\ns3 =\n  addressing_style = path\n' > "$HOME/.aws/config"
-fi
-set --
-if [ -n "${S3_ENDPOINT:-}" ]; then set -- --endpoint-url "$S3_ENDPOINT"; fi
 pattern='^heimdall-[0-9]{8}T[0-9]{6}Z\.dump$'
 
 name="$(ls -1 "$dir" | grep -E "$pattern" | tail -n 1 || true)"

@@ -53,8 +53,29 @@ def _annotations(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+# pulumi-kubernetes reads annotations under this prefix itself (skipAwait, waitFor,
+# timeoutSeconds, replaceUnready, patchForce, ...): on the Jobs and StatefulSets they
+# would change how `pulumi up` orders and waits for the deploy.
+PULUMI_ANNOTATION_PREFIX = "pulumi.com/"
+
+
+def _stack_annotations(value: dict[str, str]) -> dict[str, str]:
+    _annotations(value)
+    for key in value:
+        if key.startswith(PULUMI_ANNOTATION_PREFIX):
+            raise ValueError(
+                f"annotation {key!r} is read by Pulumi itself and would change how pulumi up "
+                "waits for every object (pulumi.com/skipAwait lets Heimdall roll while the "
+                "migrations run); pulumi.com/* keys are refused here (an Ingress or HTTPRoute "
+                "takes them in ingress.annotations or gateway.annotations)"
+            )
+    return value
+
+
 Labels = Annotated[dict[str, str], AfterValidator(_labels)]
 Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
+# `annotations` and `podAnnotations`: on every object, or every pod, of the stack.
+StackAnnotations = Annotated[dict[str, str], AfterValidator(_stack_annotations)]
 
 
 class SeccompProfile(Model):

@@ -120,9 +120,14 @@ class BackupS3(Model):
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = Field(
         description="Bucket the dumps are written to; it must exist."
     )
-    prefix: Annotated[str, Field(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")] = Field(
-        default="heimdall/",
-        description="Key prefix of the dumps: empty or ending with '/'; use one per stack.",
+    prefix: Optional[
+        Annotated[str, Field(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")]
+    ] = Field(
+        default=None,
+        description="Key prefix of the dumps: empty or ending with '/'. Unset: "
+        "heimdall/<stack>/, one per stack, so that stacks sharing a bucket never prune "
+        "each other's dumps (before, the default was heimdall/ for every stack: see "
+        "docs/upgrades.md).",
     )
     endpoint: Optional[HttpUrl] = Field(
         default=None,
@@ -150,6 +155,13 @@ class BackupS3(Model):
     image: Image = Field(
         default=Image(repository="amazon/aws-cli", tag="2.32.8"),
         description="Image with the AWS CLI that uploads, lists, prunes and downloads dumps.",
+    )
+    scratch_size: Quantity = Field(
+        default="10Gi",
+        description="sizeLimit of the pod's emptyDir that holds one dump between pg_dump and "
+        "the upload (and between the download and pg_restore): room for the largest dump, "
+        "on the node's ephemeral storage; a bigger dump gets the pod evicted, not the node's "
+        "disk filled.",
     )
 
 
@@ -214,8 +226,14 @@ class Restore(Model):
         default=None,
         alias="from",
         description="File name of the dump on the backup target to restore, such as "
-        "heimdall-20250101T021500Z.dump. The restore runs once per value; remove it "
+        "heimdall-20250101T021500Z.dump. The database records each restore it received, "
+        "in the restore's own transaction, and never receives the same one again; remove it "
         "once the restore has succeeded.",
+    )
+    run_id: Optional[Annotated[str, Field(max_length=63, pattern=r"^[A-Za-z0-9._-]+$")]] = Field(
+        default=None,
+        description="Set or change it to restore the same dump again into a database that "
+        "already received it.",
     )
     timeout_seconds: int = Field(
         default=3600,

@@ -29,13 +29,13 @@ from heimdall.settings.app import (
 from heimdall.settings.auth import Auth
 from heimdall.settings.database import DatabaseSettings, section_field
 from heimdall.settings.guardrails import (
-    Annotations,
     Autoscaling,
     ContainerSecurityContext,
     Labels,
     NetworkPolicySettings,
     PodDisruptionBudgetSettings,
     PodSecurityContext,
+    StackAnnotations,
     Toleration,
 )
 from heimdall.settings.operations import Backup, Restore
@@ -132,10 +132,10 @@ class Settings(Model):
         "a soft spread over nodes; [] for none.",
     )
     labels: Labels = Field(default={}, description="Extra labels on every object and pod (never in selectors).")
-    annotations: Annotations = Field(default={}, description="Extra annotations on every object.")
+    annotations: StackAnnotations = Field(default={}, description="Extra annotations on every object (pulumi.com/* refused).")
     pod_labels: Labels = Field(default={}, description="Extra labels on Heimdall's pods (server and Jobs).")
-    pod_annotations: Annotations = Field(
-        default={}, description="Extra annotations on Heimdall's pods (server and Jobs)."
+    pod_annotations: StackAnnotations = Field(
+        default={}, description="Extra annotations on Heimdall's pods (server and Jobs; pulumi.com/* refused)."
     )
     network_policy: NetworkPolicySettings = Field(
         default=NetworkPolicySettings(), description="NetworkPolicies of the stack's pods."

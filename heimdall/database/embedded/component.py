@@ -5,7 +5,8 @@ Creates:
   manages), generated with pulumi-random when none is supplied (`credentials.py`);
 - a StatefulSet of one PostgreSQL pod running as uid 999 with `pg_isready` probes, its
   data on a volumeClaimTemplate that is kept when the StatefulSet goes, or on
-  `existingClaim` (checked by an init container before PostgreSQL starts on it);
+  `existingClaim` (whose data directory an init container checks), in one place for every
+  major version and guarded by an init container (datadir.py);
 - a headless Service governing the StatefulSet and a ClusterIP Service clients use.
 
 The StatefulSet is protected unless `database.allowDestroy` is true, so that a config
@@ -21,8 +22,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from heimdall import kube
-from heimdall.database.contract import DatabaseConnection, DatabaseRequest, Placement, ServerPods
+from heimdall.database.contract import DatabaseConnection, DatabaseRequest, ServerPods
 from heimdall.database.credentials import password_secret
+from heimdall.database.embedded.datadir import data_guard, data_layout
 from heimdall.database.embedded.settings import EmbeddedDatabase
 
 core = k8s.core.v1
@@ -31,32 +33,18 @@ COMPONENT = "postgres"
 HEADLESS_NAME = "heimdall-postgres-headless"
 
 
-def data_layout(image_tag: str) -> tuple[str, Optional[str]]:
-    """(mount path, PGDATA) for a postgres image tag.
-
-    Up to 17 the image keeps its data in /var/lib/postgresql/data; PGDATA goes one level
-    below the mount so that initdb never meets a volume's lost+found. From 18 on the
-    image expects the volume at /var/lib/postgresql and picks its own sub-directory.
-    """
-    major = image_tag.split(".")[0].split("-")[0]
-    if major.isdigit() and int(major) >= 18:
-        return "/var/lib/postgresql", None
-    return "/var/lib/postgresql/data", "/var/lib/postgresql/data/pgdata"
-
-
 def major_version(image_tag: str) -> str:
     return image_tag.split(".")[0].split("-")[0]
 
 
-def check_data_directory(
-    embedded: EmbeddedDatabase, mount_path: str, pgdata: Optional[str], placement: Placement
-) -> core.ContainerArgs:
-    """The init container that checks an existing claim's data directory (its own
-    container and script: other init steps may join it on the same pod)."""
+def check_data_directory(embedded: EmbeddedDatabase) -> core.ContainerArgs:
+    """The init container that checks an existing claim's data directory: owned by the
+    image's uid, of the image's major, a configured cluster (after the data guard, which
+    keeps the server off any other cluster, so its own container and script)."""
+    mount_path, pgdata = data_layout(embedded.data_directory)
     major = major_version(embedded.image.tag)
     env = {
-        # From 18 on the image's own default: <mount>/<major>/docker.
-        "PGDATA": pgdata or f"{mount_path}/{major}/docker",
+        "PGDATA": pgdata,
         "DATA_MOUNT": mount_path,
         "PG_MAJOR": major,
         "EXPECTED_UID": str(kube.POSTGRES_UID),
@@ -136,13 +124,13 @@ class EmbeddedPostgres(pulumi.ComponentResource):
             opts=child,
         )
 
-        mount_path, pgdata = data_layout(embedded.image.tag)
+        # One layout for every major version, guarded (datadir.py).
+        mount_path, pgdata = data_layout(embedded.data_directory)
         env: list[core.EnvVarArgs] = kube.plain_env(
             {"POSTGRES_USER": request.username, "POSTGRES_DB": request.name}
         )
         env.append(kube.secret_env("POSTGRES_PASSWORD", password))
-        if pgdata:
-            env.append(core.EnvVarArgs(name="PGDATA", value=pgdata))
+        env.append(core.EnvVarArgs(name="PGDATA", value=pgdata))
 
         def pg_isready(period: int, failures: int) -> core.ProbeArgs:
             return core.ProbeArgs(
@@ -159,7 +147,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
 
         volumes = [kube.tmp_volume("run"), kube.tmp_volume("tmp")]
         claim_templates = None
-        init_containers = None
+        claim_checks: list[core.ContainerArgs] = []
         if embedded.existing_claim:
             # A claim the stack did not create (a Helm chart's): mounted as it is, checked
             # before PostgreSQL starts on it.
@@ -171,9 +159,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                     ),
                 )
             )
-            init_containers = [
-                check_data_directory(embedded, mount_path, pgdata, request.placement)
-            ]
+            claim_checks.append(check_data_directory(embedded))
         elif embedded.persistence.enabled:
             claim_templates = [
                 core.PersistentVolumeClaimArgs(
@@ -188,7 +174,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 )
             ]
         else:
-            volumes.append(kube.tmp_volume("data"))
+            volumes.append(kube.tmp_volume("data", size_limit=embedded.persistence.size))
 
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
@@ -210,7 +196,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                         security_context=kube.pod_security_context(kube.POSTGRES_UID),
                         termination_grace_period_seconds=60,
                         **kube.node_placement(request.placement),
-                        init_containers=init_containers,
+                        init_containers=[data_guard(embedded), *claim_checks],
                         containers=[
                             core.ContainerArgs(
                                 name="postgres",

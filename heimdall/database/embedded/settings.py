@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 from pydantic import Field, model_validator
 
@@ -36,8 +36,17 @@ class Persistence(Model):
         return self
 
 
+DEFAULT_DATA_DIRECTORY = "pgdata"
+
+
 class EmbeddedDatabase(Model):
-    image: Image = Field(default=Image(repository="postgres", tag="17"), description="The official PostgreSQL image (17 by default; 18+ changes the data layout, handled).")
+    image: Image = Field(default=Image(repository="postgres", tag="17"), description="The official PostgreSQL image (17 by default). The data stays in one place for every major version: a change to another major is refused until the data is upgraded (docs/operations.md).")
+    data_directory: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")] = Field(
+        default=DEFAULT_DATA_DIRECTORY,
+        description="Directory of the PostgreSQL cluster on the data volume. Change it only "
+        "to start a new cluster beside an older one, in a major-version upgrade "
+        "(docs/operations.md); the old one is left as it is.",
+    )
     persistence: Persistence = Field(default=Persistence(), description="The data volume.")
     resources: Resources = Field(default=requests_and_limits("100m", "128Mi", "200m", "256Mi"), description="Requests and limits of the PostgreSQL container (as the original chart).")
     existing_claim: Optional[DnsSubdomain] = Field(

@@ -124,7 +124,11 @@ def test_backup_settings_reach_the_cron_job(build: BuildFn) -> None:
     assert spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 900
     backup = containers(backup_pod(rendering), "backup")
     assert env_of(backup)["BACKUP_RETENTION"] == "30"
-    assert backup["resources"] == {"limits": {"cpu": "2", "memory": "2Gi"}}
+    # A partial section merges over the defaults: the default requests stay.
+    assert backup["resources"] == {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"cpu": "2", "memory": "2Gi"},
+    }
     claim = rendering.manifest("PersistentVolumeClaim", "heimdall-backups")["spec"]
     assert claim["resources"]["requests"]["storage"] == "50Gi"
     assert claim["storageClassName"] == "fast-ssd"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "heimdall"
@@ -128,7 +128,12 @@ SECRET_ENV_NAMES = frozenset(
 
 
 class Model(BaseModel):
-    """Base of every settings section: camelCase keys, unknown keys rejected, immutable."""
+    """Base of every settings section: camelCase keys, unknown keys rejected, immutable.
+
+    A section the stack sets only in part merges over its default: `image: {tag: x}`
+    keeps the default repository, `resources: {limits: {memory: 2Gi}}` the default
+    requests and cpu limit (`_merge_defaults`).
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -138,6 +143,52 @@ class Model(BaseModel):
         coerce_numbers_to_str=True,
         validate_default=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_defaults(cls, data: Any) -> Any:
+        """The stack's keys of each sub-section over the sub-section's default.
+
+        Only what a default sets explicitly is merged in (`exclude_unset`), so that an
+        unset key still reads as unset where that matters (`tls.mode` "follow the
+        provider", the security-context overrides, `backup.pvc`). A key set to null stays
+        null (it removes, where the section says so); a default of None (an optional
+        section such as `auth.ldap`) or from a factory has nothing to merge.
+        """
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, field in cls.model_fields.items():
+            default = field.default
+            if not isinstance(default, BaseModel) or not default.model_fields_set:
+                continue
+            key = field.alias or name
+            for given in (key, name):
+                if isinstance(merged.get(given), dict):
+                    merged[given] = merge_over(default, merged[given])
+                    break
+        return merged
+
+
+def merge_over(default: BaseModel, given: dict[Any, Any]) -> dict[Any, Any]:
+    """`given` (a section as a stack writes it) over what `default` sets, recursively,
+    keyed by the section's camelCase names."""
+    fields = type(default).model_fields
+    by_name = {name: name for name in fields} | {f.alias: name for name, f in fields.items() if f.alias}
+    result: dict[Any, Any] = {
+        fields[name].alias or name: getattr(default, name) for name in default.model_fields_set
+    }
+    for key, value in given.items():
+        name = by_name.get(key) if isinstance(key, str) else None
+        if name is None:
+            result[key] = value  # unknown: the section's validation names it
+            continue
+        alias = fields[name].alias or name
+        inner = getattr(default, name)
+        if isinstance(value, dict) and isinstance(inner, BaseModel) and name in default.model_fields_set:
+            value = merge_over(inner, value)
+        result[alias] = value
+    return result
 
 
 # --- shared sections ----------------------------------------------------------------------

@@ -16,8 +16,8 @@ from heimdall.settings.database import (
 from heimdall.settings.types import (
     Image,
     Model,
-    Quantity,
     Resources,
+    VolumeSize,
     dns_subdomain,
     requests_and_limits,
 )
@@ -25,7 +25,7 @@ from heimdall.settings.types import (
 
 class Persistence(Model):
     enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only).")
-    size: Quantity = Field(default="10Gi", description="Size of the data volume.")
+    size: VolumeSize = Field(default="10Gi", description="Size of the data volume.")
     storage_class: str = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
 
     @model_validator(mode="after")

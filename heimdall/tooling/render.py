@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import yaml
 from pulumi.runtime import settings as runtime_settings
 
 from heimdall.settings import NAMESPACE, Settings, load_settings
+from heimdall.tooling import stack_yaml
 from heimdall.tooling.mocks import (
     UNKNOWN,
     HeimdallMocks,
@@ -79,20 +81,43 @@ def resolve_stack_file(stack: str) -> Path:
     return Path(f"Pulumi.{stack}.yaml")
 
 
+def _as_go_json(value: Any, path: Path, key: str) -> Any:
+    """What Go's encoding/json makes of a decoded value: integral floats print as
+    integers (1.0 is `1`), NaN and infinities are refused."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise stack_yaml.StackFileError(
+                f"{path}: {key}: {value} is not a value the Pulumi CLI can pass to the program"
+            )
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    if isinstance(value, dict):
+        return {k: _as_go_json(v, path, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_go_json(v, path, key) for v in value]
+    return value
+
+
 def load_stack_file(stack: str) -> StackFile:
-    """Read `Pulumi.<stack>.yaml` (or a path). Unqualified keys belong to the project."""
+    """Read `Pulumi.<stack>.yaml` (or a path) as the Pulumi CLI does (stack_yaml.py).
+    Unqualified keys belong to the project. Raises OSError, or StackFileError (one
+    line: file:line:column: message)."""
     path = resolve_stack_file(stack)
-    document = yaml.safe_load(path.read_text()) or {}
+    document = stack_yaml.load(path.read_text(), str(path)) or {}
+    if not isinstance(document, dict):
+        raise stack_yaml.StackFileError(f"{path}: a stack file is a mapping (config: ...)")
     raw = document.get("config") or {}
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: 'config' must be a mapping")
+        raise stack_yaml.StackFileError(f"{path}: 'config' must be a mapping")
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
     for key, value in raw.items():
-        if value is None:  # `key:` with no value: unset
-            continue
+        key = str(key)
         full_key = key if ":" in key else f"{PROJECT}:{key}"
-        plain, secret = _replace_secure(value)
+        if value is None:
+            # `key:` with no value: the CLI passes the empty string.
+            config[full_key] = ""
+            continue
+        plain, secret = _replace_secure(_as_go_json(value, path, key))
         config[full_key] = config_value(plain)
         if secret:
             secret_keys.add(full_key)

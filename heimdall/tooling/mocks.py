@@ -132,6 +132,23 @@ class Registration:
     inputs: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
+    # Resource hooks by kind (before_update, ...): the names the engine would call.
+    hooks: dict[str, list[str]] = field(default_factory=dict)
+
+
+class RecordingCallbacks:
+    """Stands in for the SDK's callback server under mocks: keeps each resource hook the
+    program registers, so that a test can call it as the engine would (with the old and
+    new inputs of an update)."""
+
+    def __init__(self) -> None:
+        self.hooks: dict[str, Any] = {}
+
+    def register_resource_hook(self, hook: Any) -> None:
+        self.hooks[hook.name] = hook
+
+    def register_error_hook(self, hook: Any) -> None:
+        self.hooks[hook.name] = hook
 
 
 class RecordingMonitor(MockMonitor):
@@ -171,6 +188,16 @@ class RecordingMonitor(MockMonitor):
                 inputs=inputs,
                 state=dict(registered.state) if registered is not None else {},
                 ignore_changes=list(request.ignoreChanges),
+                hooks={
+                    kind: list(getattr(request.hooks, kind))
+                    for kind in _HOOK_KINDS
+                    if getattr(request.hooks, kind, None)
+                },
             )
         )
         return response
+
+
+_HOOK_KINDS = (
+    "before_create", "after_create", "before_update", "after_update", "before_delete", "after_delete",
+)

@@ -14,7 +14,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -27,6 +27,7 @@ from heimdall.tooling import stack_yaml
 from heimdall.tooling.mocks import (
     UNKNOWN,
     HeimdallMocks,
+    RecordingCallbacks,
     RecordingMonitor,
     Registration,
     unwrap_secret,
@@ -134,6 +135,25 @@ class Rendering:
     registrations: list[Registration]
     outputs: dict[str, Any]  # resolved values; secrets unwrapped
     secret_outputs: frozenset[str]
+    hooks: dict[str, Any] = field(default_factory=dict)  # resource hooks by name
+
+    def run_hooks(self, registration: Registration, kind: str, old: Registration) -> None:
+        """Call `registration`'s `kind` hooks (before_update, ...) as the engine would on
+        an update from `old` (the same resource in an earlier rendering)."""
+        from pulumi.resource_hooks import ResourceHookArgs
+
+        for hook_name in registration.hooks.get(kind, []):
+            self.hooks[hook_name](
+                ResourceHookArgs(
+                    urn=registration.urn,
+                    id=f"{registration.name}-id",
+                    name=registration.name,
+                    type=registration.type,
+                    new_inputs=registration.inputs,
+                    old_inputs=old.inputs,
+                    old_outputs=old.state,
+                )
+            )
 
     def resources(self, type_prefix: str = "") -> list[Registration]:
         return [r for r in self.registrations if r.type.startswith(type_prefix)]
@@ -144,8 +164,12 @@ class Rendering:
     def manifests(self, show_secrets: bool = True) -> list[dict[str, Any]]:
         """The Kubernetes objects, as `kubectl apply` would take them, in Helm's install
         order (the Namespace first), then by name: the same stack renders the same files."""
+        # A Patch resource (e.g. PersistentVolumeClaimPatch) changes an object the stack does
+        # not create itself: it is no manifest of its own.
         objects = [
-            manifest(r, show_secrets) for r in self.registrations if r.type.startswith("kubernetes:")
+            manifest(r, show_secrets)
+            for r in self.registrations
+            if r.type.startswith("kubernetes:") and not r.type.endswith("Patch")
         ]
         return sorted(objects, key=_install_order)
 
@@ -244,6 +268,8 @@ def run_stack(
         pulumi.runtime.set_mocks(
             mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
         )
+        callbacks = RecordingCallbacks()
+        runtime_settings.SETTINGS.callbacks = callbacks
         outputs = deploy(settings)
         loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
         resolved, secret = loop.run_until_complete(_resolve(outputs))
@@ -254,6 +280,7 @@ def run_stack(
         registrations=monitor.registrations,
         outputs=resolved,
         secret_outputs=frozenset(secret),
+        hooks=dict(callbacks.hooks),
     )
 
 

@@ -70,7 +70,7 @@ def _relax_defaulted(root: type[BaseModel], schema: dict[str, Any]) -> None:
             continue
         ref = prop["$ref"].rsplit("/", 1)[-1]
         required = defs[ref].get("required", [])
-        covered = {default.model_fields[n].alias or n for n in default.model_fields_set}
+        covered = {type(default).model_fields[n].alias or n for n in default.model_fields_set}
         left = [key for key in required if key not in covered]
         if left == required:
             continue

@@ -8,7 +8,10 @@ Creates:
 - a headless Service governing the StatefulSet and a ClusterIP Service clients use.
 
 The StatefulSet is protected unless `database.allowDestroy` is true, so that a config
-change that would delete it fails instead of losing the data.
+change that would delete it fails instead of losing the data. Changes on a database that
+holds data (a new volume size or class, a new name, user or password) are handled or
+refused as `changes.py` says; the password in the Secret is applied at every start of
+the PostgreSQL container (scripts/postgres-password.sh).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pulumi_random as random
 from heimdall import kube
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest, ServerPods
 from heimdall.database.credentials import password_secret
+from heimdall.database.embedded import changes
 from heimdall.database.embedded.settings import EmbeddedDatabase
 
 core = k8s.core.v1
@@ -41,6 +45,16 @@ def data_layout(image_tag: str) -> tuple[str, Optional[str]]:
     if major.isdigit() and int(major) >= 18:
         return "/var/lib/postgresql", None
     return "/var/lib/postgresql/data", "/var/lib/postgresql/data/pgdata"
+
+
+def password_on_start() -> core.LifecycleArgs:
+    """A postStart hook that sets the database user's password from the Secret at every
+    start of the container (the image applies it only to an empty volume)."""
+    return core.LifecycleArgs(
+        post_start=core.LifecycleHandlerArgs(
+            exec_=core.ExecActionArgs(command=["/bin/sh", "-c", kube.script("postgres-password.sh")])
+        )
+    )
 
 
 class EmbeddedPostgres(pulumi.ComponentResource):
@@ -173,6 +187,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                                         name="postgres", container_port=POSTGRES_PORT
                                     )
                                 ],
+                                lifecycle=password_on_start(),
                                 startup_probe=pg_isready(period=5, failures=60),
                                 readiness_probe=pg_isready(period=10, failures=3),
                                 liveness_probe=pg_isready(period=20, failures=6),
@@ -194,8 +209,28 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 ),
                 volume_claim_templates=claim_templates,
             ),
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(
+                stateful,
+                pulumi.ResourceOptions(
+                    # The template shapes the claim made on the first start only; the
+                    # claim's size is data_volume's (a change would replace the StatefulSet).
+                    ignore_changes=["spec.volumeClaimTemplates"],
+                    hooks=pulumi.ResourceHookBinding(
+                        before_update=[changes.identity_hook(name, embedded.allow_rename)]
+                    ),
+                ),
+            ),
         )
+        if embedded.persistence.enabled:
+            changes.data_volume(
+                name,
+                namespace,
+                embedded.persistence.size,
+                embedded.persistence.storage_class,
+                kube.labels(COMPONENT),
+                self.stateful_set,
+                self,
+            )
 
         self.connection = DatabaseConnection(
             provider="embedded",

@@ -39,6 +39,12 @@ class EmbeddedDatabase(Model):
     image: Image = Field(default=Image(repository="postgres", tag="17"), description="The official PostgreSQL image (17 by default; 18+ changes the data layout, handled).")
     persistence: Persistence = Field(default=Persistence(), description="The data volume.")
     resources: Resources = Field(default=requests_and_limits("100m", "128Mi", "200m", "256Mi"), description="Requests and limits of the PostgreSQL container (as the original chart).")
+    allow_rename: bool = Field(
+        default=False,
+        description="Let an update change database.name or database.username of a database that "
+        "already holds data; only after renaming them inside PostgreSQL (docs/operations.md, "
+        "\"Renaming the embedded database or its user\"), and set back to false afterwards.",
+    )
 
 
 def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:

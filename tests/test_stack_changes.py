@@ -236,3 +236,30 @@ def test_destroy_stops_at_the_data_unless_allow_destroy(build: BuildFn, allow_de
     else:
         protected = {r.split("::")[-1].split('"')[0] for r in refusals}
         assert protected == {"heimdall-namespace", EMBEDDED_STS, "heimdall-operations-backups-volume"}
+
+
+def test_the_refusals_link_procedures_that_exist_and_the_table_has_every_change() -> None:
+    import re
+
+    from heimdall.database.embedded import changes
+    from tests.conftest import REPO
+
+    operations = (REPO / "docs" / "operations.md").read_text()
+    anchors = {
+        re.sub(r"[^a-z0-9 _-]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in operations.splitlines()
+        if line.startswith("#")
+    }
+    for link in (changes.VOLUME_RUNBOOK, changes.RENAME_RUNBOOK):
+        assert link.split("#")[1] in anchors, link
+    upgrades = (REPO / "docs" / "upgrades.md").read_text()
+    table = upgrades.split("## Changes on a stack that holds data")[1].split("\n## ")[0]
+    for change in (
+        "`image.tag`", "persistence.size` larger", "persistence.size` smaller", "storageClass`",
+        "`database.name` or `database.username`", "database password", "`secrets.adminPassword`",
+        "`secrets.jwtSecret`", "own `namespace`", "same namespace", "`database.provider`",
+        "`restore.from`", "`pulumi destroy`",
+    ):
+        assert f"| {change}" in table or change in table, change
+    for link in re.findall(r"\(operations\.md#([^)]+)\)", table):
+        assert link in anchors, link

@@ -82,6 +82,13 @@ def test_a_storage_class_set_from_the_start_stays_and_the_same_size_changes_noth
     assert plan(before, build({**values, "replicas": 2})).refusals == []
 
 
+def test_turning_persistence_off_on_a_database_with_data_is_refused(build: BuildFn) -> None:
+    before = build({})
+    after = build({"database": {"embedded": {"persistence": {"enabled": False}}}})
+    (refusal,) = plan(before, after).refusals
+    assert "database.embedded.persistence.enabled false on a database that holds data" in refusal
+
+
 # --- database.name, database.username and the password on the embedded provider ----------
 
 

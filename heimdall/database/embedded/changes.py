@@ -100,10 +100,23 @@ def _postgres_env(inputs: Optional[Mapping[str, Any]]) -> dict[str, Any]:
     return {}
 
 
+def _volume_names(inputs: Optional[Mapping[str, Any]]) -> set[str]:
+    volumes = _get(inputs, "spec", "template", "spec", "volumes") or []
+    return {str(_plain(v).get("name")) for v in volumes if isinstance(_plain(v), Mapping)}
+
+
 def identity_change(
     old: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]], allow_rename: bool
 ) -> Optional[str]:
     """Why the StatefulSet cannot go from `old` to `new` (its inputs), or None."""
+    if _volume_names(new) - _volume_names(old) >= {"data"}:
+        # The claim template is ignored after the first start: an emptyDir named data
+        # would shadow nothing, and the data would seem to stay while the setting says no.
+        return (
+            "database.embedded.persistence.enabled false on a database that holds data "
+            "would keep its data on an emptyDir, lost with the pod: set it back to true, or "
+            f"move the data first ({VOLUME_RUNBOOK})"
+        )
     if allow_rename:
         return None
     before, after = _postgres_env(old), _postgres_env(new)

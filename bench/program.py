@@ -44,7 +44,7 @@ def main(stack: str) -> None:
                 "seconds": seconds,
                 "settings_import_seconds": SETTINGS_IMPORTED - SETTINGS_STARTED,
                 "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                "objects": sum(1 for r in rendering.registrations if r.type.startswith("kubernetes:")),
+                "objects": len(rendering.manifests()),  # Kubernetes objects (Patch resources change one)
                 "resources": len(rendering.registrations),
                 "cloud_sdks_imported": sorted(m for m in CLOUD_SDKS.values() if m in sys.modules),
                 "cloud_sdks_used": sorted(CLOUD_SDKS[p] for p in packages if p in CLOUD_SDKS),

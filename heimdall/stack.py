@@ -51,6 +51,36 @@ def connection_string(connection: DatabaseConnection) -> pulumi.Output[str]:
     )
 
 
+CLAIM_NAME = "heimdall-stack"
+
+
+def claim_namespace(
+    name: str, namespace: pulumi.Input[str], parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """A ConfigMap with a fixed name that says which stack owns the namespace; the
+    namespace every other object of the stack gets is this ConfigMap's, so each of them
+    depends on it.
+
+    Most objects of a stack have fixed names (the Services, the StatefulSets, the backup
+    CronJob and volume), so two stacks cannot share a namespace. A second stack pointed at
+    a namespace that one already uses stops at this ConfigMap, the first object it creates
+    there (pulumi-kubernetes creates, never adopts, an existing object: "configmaps
+    \"heimdall-stack\" already exists"; `pulumi preview` fails the same way with a dry
+    run), and so never touches the first stack's objects. Its `stack` key names the owner.
+    """
+    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    claim = k8s.core.v1.ConfigMap(
+        f"{name}-namespace-claim",
+        metadata=kube.metadata(namespace, "heimdall", CLAIM_NAME),
+        data={
+            "stack": stack,
+            "note": "This namespace belongs to the Pulumi stack above: one Heimdall stack per namespace.",
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return claim.metadata.namespace.apply(lambda value: str(value))
+
+
 class Heimdall(pulumi.ComponentResource):
     outputs: dict[str, Any]
 
@@ -78,6 +108,7 @@ class Heimdall(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=protect_data),
             )
             namespace = ns.metadata.name
+        namespace = claim_namespace(name, namespace, self)
 
         child = pulumi.ResourceOptions(parent=self)
         secrets = HeimdallSecrets(f"{name}-secrets", settings.secrets, namespace, opts=child)

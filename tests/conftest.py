@@ -90,3 +90,11 @@ def database_password_secret(rendering: Rendering) -> dict[str, Any]:
         and m["metadata"]["labels"]["app.kubernetes.io/name"] == "postgres"
     ]
     return secret
+
+
+def env_config_map(rendering: Rendering) -> dict[str, Any]:
+    """The ConfigMap with Heimdall's environment (auto-named)."""
+    (found,) = [
+        m for m in rendering.manifests() if m["kind"] == "ConfigMap" and "NODE_ENV" in (m.get("data") or {})
+    ]
+    return found

@@ -68,7 +68,7 @@ def test_no_autoscaler_by_default_and_replicas_set(build):
             "targetCpuUtilization or targetMemoryUtilization",
         ),
         (
-            {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}, "autoscaling": {"enabled": True}},
+            {"resources": {"requests": {"cpu": None}}, "autoscaling": {"enabled": True}},
             "needs resources.requests.cpu",
         ),
         ({"podDisruptionBudget": {"maxUnavailable": 0}}, "greater than or equal to 1"),

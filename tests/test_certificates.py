@@ -48,8 +48,11 @@ def test_files_become_one_bundle_mounted_in_the_server_and_the_job(build, tmp_pa
 def test_existing_config_map_is_mounted_and_nothing_is_created(build):
     rendering = build({"caCertificates": {"existingConfigMap": "corp-ca", "existingConfigMapKey": "bundle.pem"}})
     assert mounted_file(rendering, "StatefulSet", "heimdall", "heimdall") == ("corp-ca", "bundle.pem")
+    # Only the app's environment (and the stack's namespace claim): no CA bundle.
     assert [m["metadata"]["name"] for m in rendering.manifests() if m["kind"] == "ConfigMap"] == [
-        m["metadata"]["name"] for m in rendering.manifests() if m["kind"] == "ConfigMap" and "NODE_ENV" in m["data"]
+        m["metadata"]["name"]
+        for m in rendering.manifests()
+        if m["kind"] == "ConfigMap" and ("NODE_ENV" in m["data"] or "stack" in m["data"])
     ]
 
 

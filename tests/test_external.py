@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import containers, database_password_secret, env_of
+from tests.conftest import containers, database_password_secret, env_config_map, env_of
 
 EXTERNAL = {
     "provider": "external",
@@ -17,7 +17,7 @@ def test_connection_from_settings_and_no_database_objects(build) -> None:
     kinds = {(m["kind"], m["metadata"]["name"]) for m in rendering.manifests()}
     assert ("StatefulSet", "heimdall-postgres") not in kinds
     assert not [r for r in rendering.resources("random:") if "database" in r.name]
-    config = rendering.manifest("ConfigMap")["data"]
+    config = env_config_map(rendering)["data"]
     assert config["DATABASE_HOST"] == "db.example.com"
     assert config["DATABASE_NAME"] == "heimdall_production"
     assert config["DATABASE_USERNAME"] == "heimdall_app"
@@ -45,9 +45,9 @@ def test_password_as_pulumi_secret_is_written_to_a_secret(build) -> None:
 
 def test_tls_settings_reach_the_environment(build) -> None:
     rendering = build({"database": {**EXTERNAL, "tls": {"mode": "require"}}})
-    config = rendering.manifest("ConfigMap")["data"]
+    config = env_config_map(rendering)["data"]
     assert config["DATABASE_SSL"] == "true"
     assert config["DATABASE_SSL_INSECURE"] == "true"
     assert rendering.outputs["connectionString"].endswith("?sslmode=require")
-    plain = build({"database": EXTERNAL}).manifest("ConfigMap")["data"]
+    plain = env_config_map(build({"database": EXTERNAL}))["data"]
     assert "DATABASE_SSL" not in plain

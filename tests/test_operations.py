@@ -125,7 +125,11 @@ def test_backup_settings_reach_the_cron_job(build: BuildFn) -> None:
     assert spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 900
     backup = containers(backup_pod(rendering), "backup")
     assert env_of(backup)["BACKUP_RETENTION"] == "30"
-    assert backup["resources"] == {"limits": {"cpu": "2", "memory": "2Gi"}}
+    # A partial section merges over the defaults: the default requests stay.
+    assert backup["resources"] == {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"cpu": "2", "memory": "2Gi"},
+    }
     claim = rendering.manifest("PersistentVolumeClaim", "heimdall-backups")["spec"]
     assert claim["resources"]["requests"]["storage"] == "50Gi"
     assert claim["storageClassName"] == "fast-ssd"
@@ -151,7 +155,7 @@ def test_pulumi_does_not_wait_for_the_backup_volume_to_bind(build: BuildFn) -> N
 def test_backups_off_creates_neither_cron_job_nor_volume(build: BuildFn) -> None:
     rendering = build({"backup": {"enabled": False}})
     assert not rendering.resources("kubernetes:batch/v1:CronJob")
-    assert not rendering.resources("kubernetes:core/v1:PersistentVolumeClaim")
+    assert not [r for r in rendering.registrations if r.type == "kubernetes:core/v1:PersistentVolumeClaim"]
 
 
 def test_backups_default_on_for_self_managed_databases_only() -> None:
@@ -200,7 +204,7 @@ def test_verified_tls_without_a_ca_is_refused_for_backup_and_restore() -> None:
 
 def test_s3_target_dumps_in_an_init_container_and_uploads_with_the_aws_cli(build: BuildFn) -> None:
     rendering = build({"backup": {"target": "s3", "retention": 5, "s3": S3}})
-    assert not rendering.resources("kubernetes:core/v1:PersistentVolumeClaim")
+    assert not [r for r in rendering.registrations if r.type == "kubernetes:core/v1:PersistentVolumeClaim"]
     pod = backup_pod(rendering)
     assert [c["name"] for c in pod["initContainers"]] == ["wait-for-database", "backup"]
     dump = containers(pod, "backup")

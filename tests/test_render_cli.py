@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
+from heimdall.settings import SettingsError
 from heimdall.tooling import render
 from heimdall.tooling.cli import main
 from tests.conftest import REPO
@@ -137,3 +139,91 @@ def test_the_mocks_answer_an_invoke() -> None:
     )
     assert (result, list(failures or ())) == ({}, [])
     assert failures is not None
+
+
+# --- stack files read as the Pulumi CLI reads them (gopkg.in/yaml.v3) ---------------------
+
+
+def _stack(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "Pulumi.edge.yaml"
+    path.write_text(body)
+    return path
+
+
+def test_scalars_resolve_as_the_pulumi_cli_resolves_them(tmp_path: Path) -> None:
+    loaded = render.load_stack_file(
+        str(
+            _stack(
+                tmp_path,
+                "config:\n"
+                "  heimdall:replicas: 010\n"  # yaml.v3 keeps YAML 1.1 octal: 8
+                "  heimdall:namespace: no\n"  # a string in yaml.v3, False in YAML 1.1
+                "  heimdall:banners:\n"
+                "    warning: on\n"
+                "    classification: {text: 03:00}\n"  # no base-60 numbers: a string
+                "  heimdall:maxFileUploadSize: 1_000\n"
+                "  heimdall:migration: {timeoutSeconds: 6e2, runId: 2025-01-01}\n"
+                "  heimdall:externalUrl:\n",
+            )
+        )
+    )
+    config = loaded.config
+    assert config["heimdall:replicas"] == "8"
+    assert config["heimdall:namespace"] == "no"
+    assert json.loads(config["heimdall:banners"]) == {"warning": "on", "classification": {"text": "03:00"}}
+    assert config["heimdall:maxFileUploadSize"] == "1000"
+    assert json.loads(config["heimdall:migration"]) == {
+        "timeoutSeconds": 600,  # Go's JSON writes 600, not 600.0
+        "runId": "2025-01-01 00:00:00 +0000 UTC",  # time.Time.String()
+    }
+    assert config["heimdall:externalUrl"] == ""  # `key:` is the empty string
+    # As on a real `pulumi up`: `key:` is "", no URL; the unquoted date is no runId.
+    with pytest.raises(SettingsError, match=r"^heimdall:externalUrl = '': must be an http"):
+        render.run_stack(config, "edge")
+    with pytest.raises(SettingsError, match=r"^heimdall:migration\.runId = '2025-01-01 00:00:00"):
+        render.run_stack({**config, "heimdall:externalUrl": "https://h.example.com"}, "edge")
+    usable = {k: v for k, v in config.items() if k not in ("heimdall:externalUrl", "heimdall:migration")}
+    rendering = render.run_stack(usable, "edge")
+    assert rendering.settings.replicas == 8
+    assert rendering.settings.namespace == "no"
+    assert rendering.settings.banners.warning == "on"
+
+
+def test_a_duplicate_key_exits_2_with_file_line_and_column(tmp_path: Path, capsys) -> None:
+    path = _stack(tmp_path, "config:\n  heimdall:replicas: 2\n  heimdall:image:\n    tag: a\n    tag: b\n")
+    assert main(["render", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"error: {path}:5:5: mapping key 'tag' already defined at line 4 "
+        "(the Pulumi CLI refuses duplicate keys)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "problem"),
+    [
+        ("config:\n  heimdall:image: [a, b\n", "3:1", "expected ',' or ']'"),
+        ("config:\n\theimdall:replicas: 2\n", "2:1", "found character '\\t' that cannot start any token"),
+        ("config:\n  heimdall:replicas: 2\n   bad: indent\n", "3:7", "mapping values are not allowed here"),
+        ("config:\n  heimdall:replicas: .nan\n", None, "not a value the Pulumi CLI can pass"),
+    ],
+)
+def test_a_stack_file_the_cli_would_not_read_exits_2_with_one_line(
+    tmp_path: Path, capsys, body: str, where: str | None, problem: str
+) -> None:
+    path = _stack(tmp_path, body)
+    assert main(["render", str(path), "--out", str(tmp_path / "out"), "--no-validate"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert err.startswith(f"error: {path}:{where}: " if where else f"error: {path}: ")
+    assert problem in err
+
+
+def test_a_syntax_error_from_the_command_line_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = _stack(tmp_path, "config:\n  heimdall:image: {tag: [\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "heimdall", "render", str(path), "--no-validate"],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"error: {path}:")

@@ -113,9 +113,9 @@ def test_a_new_database_password_is_a_new_secret_that_rolls_its_readers(build, v
     assert old["metadata"]["name"] != new["metadata"]["name"]
     assert _password_refs(before) == {old["metadata"]["name"]}
     assert _password_refs(after) == {new["metadata"]["name"]}
-    assert [r.name for r in before.registrations if r.type == "kubernetes:core/v1:Secret"] == [
+    assert sorted(r.name for r in before.registrations if r.type == "kubernetes:core/v1:Secret") == sorted(
         r.name for r in after.registrations if r.type == "kubernetes:core/v1:Secret"
-    ]  # the same resources: the Secret is replaced, not added
+    )  # the same resources: the Secret is replaced, not added
 
 
 def test_an_unchanged_password_keeps_its_secret_name(build) -> None:

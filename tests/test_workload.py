@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import containers, env_of
+from tests.conftest import containers, env_config_map, env_of
 
 
 def app_pod(rendering) -> dict:
@@ -51,7 +51,7 @@ def test_config_map_holds_the_plain_contract(build) -> None:
 
 def test_managed_keys_win_over_extra_env(build) -> None:
     rendering = build({"env": {"NODE_ENV": "development", "DATABASE_HOST": "elsewhere"}})
-    data = rendering.manifest("ConfigMap")["data"]
+    data = env_config_map(rendering)["data"]
     assert data["NODE_ENV"] == "production"
     assert data["DATABASE_HOST"] == "heimdall-postgres.heimdall.svc"
 

@@ -4,10 +4,11 @@ the PodDisruptionBudget and the autoscaler."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
+from heimdall.settings.kubernetes import NetworkPolicyPeer
 from heimdall.settings.types import Model, dns_subdomain
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
@@ -163,7 +164,7 @@ class NetworkPolicySettings(Model):
         description="Create NetworkPolicies: deny ingress to the stack's pods except Heimdall on "
         "3000 and the embedded database from the stack's own pods. Egress stays open.",
     )
-    ingress_from: list[dict[str, Any]] = Field(
+    ingress_from: list[NetworkPolicyPeer] = Field(
         default=[],
         description="NetworkPolicyPeer objects (podSelector, namespaceSelector, ipBlock) allowed "
         "to reach Heimdall on port 3000; empty: any source (an ingress controller anywhere).",

@@ -7,6 +7,7 @@ macro), so a schedule the API server would refuse never reaches `pulumi up`.
 from __future__ import annotations
 
 import re
+import zoneinfo
 from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
@@ -16,8 +17,8 @@ from heimdall.settings.types import (
     HttpUrl,
     Image,
     Model,
-    Quantity,
     Resources,
+    VolumeSize,
     requests_and_limits,
 )
 
@@ -78,9 +79,28 @@ def _cron(value: str) -> str:
     return text
 
 
+# Names the API server's Go time package does not load from its embedded tz database
+# (kube-apiserver images carry no /usr/share/zoneinfo), or that Kubernetes refuses.
+_NOT_ZONES = frozenset({"Local", "localtime", "posixrules"})
+
+
 def _time_zone(value: str) -> str:
-    if not re.fullmatch(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", value):
-        raise ValueError("must be an IANA time zone name such as Etc/UTC or Europe/Paris")
+    """An IANA time zone the API server accepts for a CronJob: it loads the name with Go's
+    time.LoadLocation. Checked here with Python's zoneinfo (the system's tz database, or
+    the tzdata package: the full IANA set, backward-compatible links such as US/Eastern
+    included, as Go's embedded copy has them), without the posix/ and right/ trees and
+    the file names that are no zones."""
+    message = "must be an IANA time zone name such as Etc/UTC or Europe/Paris"
+    if (
+        not re.fullmatch(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", value)
+        or value in _NOT_ZONES
+        or value.startswith(("posix/", "right/"))
+    ):
+        raise ValueError(message)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"{message}; {value!r} is not in the tz database") from None
     return value
 
 
@@ -104,7 +124,7 @@ DumpFileName = Annotated[str, AfterValidator(_dump_file_name)]
 class BackupVolume(Model):
     """`backup.pvc`: the PersistentVolumeClaim that holds the dumps."""
 
-    size: Quantity = Field(
+    size: VolumeSize = Field(
         default="10Gi",
         description="Size of the backup volume; it holds `retention` compressed dumps.",
     )
@@ -156,7 +176,7 @@ class BackupS3(Model):
         default=Image(repository="amazon/aws-cli", tag="2.32.8"),
         description="Image with the AWS CLI that uploads, lists, prunes and downloads dumps.",
     )
-    scratch_size: Quantity = Field(
+    scratch_size: VolumeSize = Field(
         default="10Gi",
         description="sizeLimit of the pod's emptyDir that holds one dump between pg_dump and "
         "the upload (and between the download and pg_restore): room for the largest dump, "

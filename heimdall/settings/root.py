@@ -38,6 +38,7 @@ from heimdall.settings.guardrails import (
     StackAnnotations,
     Toleration,
 )
+from heimdall.settings.kubernetes import Affinity, TopologySpreadConstraint
 from heimdall.settings.operations import Backup, Restore
 from heimdall.settings.types import (
     SECRET_ENV_NAMES,
@@ -121,12 +122,12 @@ class Settings(Model):
     tolerations: list[Toleration] = Field(
         default=[], description="Tolerations of every pod (Heimdall, its Jobs, the embedded database)."
     )
-    affinity: Optional[dict[str, Any]] = Field(
+    affinity: Optional[Affinity] = Field(
         default=None,
         description="Kubernetes affinity (nodeAffinity, podAffinity, podAntiAffinity) of Heimdall's "
         "pods and the migration Job.",
     )
-    topology_spread_constraints: Optional[list[dict[str, Any]]] = Field(
+    topology_spread_constraints: Optional[list[TopologySpreadConstraint]] = Field(
         default=None,
         description="topologySpreadConstraints of Heimdall's pods; unset: with more than one pod, "
         "a soft spread over nodes; [] for none.",

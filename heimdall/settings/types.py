@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "heimdall"
@@ -60,6 +61,33 @@ def _quantity(value: str) -> str:
     return value
 
 
+_SCALES: dict[str, int] = {
+    "": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+    "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+    "Pi": 2**50, "Ei": 2**60,
+}
+_SUFFIXES = {suffix: Decimal(scale) for suffix, scale in _SCALES.items()} | {"m": Decimal("0.001")}
+
+
+def quantity_value(value: str) -> Decimal:
+    """The number a Kubernetes quantity stands for (500m = 0.5, 1Ki = 1024, 1e3 = 1000),
+    to compare quantities as the API server does."""
+    match = _QUANTITY.fullmatch(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+    number, suffix = Decimal(match.group(1)), match.group(3) or ""
+    if suffix[:1] in ("e", "E"):
+        return number * Decimal(10) ** int(suffix[1:])
+    return number * _SUFFIXES[suffix]
+
+
+def _volume_size(value: str) -> str:
+    _quantity(value)
+    if quantity_value(value) <= 0:
+        raise ValueError("must be more than zero (the API server refuses an empty volume), such as 10Gi")
+    return value
+
+
 def _env_name(value: str) -> str:
     if not _ENV_NAME.fullmatch(value):
         raise ValueError("must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
@@ -76,6 +104,18 @@ def _pg_identifier(value: str) -> str:
 
 
 def _image_repository(value: str) -> str:
+    name, at, digest = value.partition("@")
+    if at:
+        raise ValueError(
+            f"must not carry a digest ('@{digest}'): put it in the digest key, the repository "
+            "alone here (such as mitre/heimdall2)"
+        )
+    last = value.rsplit("/", 1)[-1]
+    if ":" in last:
+        raise ValueError(
+            f"must not carry a tag (':{last.split(':', 1)[1]}'): put it in the tag key, "
+            "the repository alone here (such as mitre/heimdall2)"
+        )
     if not _IMAGE_REPOSITORY.fullmatch(value):
         raise ValueError("must be an image repository such as mitre/heimdall2")
     return value
@@ -102,6 +142,7 @@ def _http_url(value: str) -> str:
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 DnsSubdomain = Annotated[str, AfterValidator(dns_subdomain)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
+VolumeSize = Annotated[str, AfterValidator(_volume_size)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 PgIdentifier = Annotated[str, AfterValidator(_pg_identifier)]
 ImageRepository = Annotated[str, AfterValidator(_image_repository)]
@@ -128,7 +169,12 @@ SECRET_ENV_NAMES = frozenset(
 
 
 class Model(BaseModel):
-    """Base of every settings section: camelCase keys, unknown keys rejected, immutable."""
+    """Base of every settings section: camelCase keys, unknown keys rejected, immutable.
+
+    A section the stack sets only in part merges over its default: `image: {tag: x}`
+    keeps the default repository, `resources: {limits: {memory: 2Gi}}` the default
+    requests and cpu limit (`_merge_defaults`).
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -138,6 +184,52 @@ class Model(BaseModel):
         coerce_numbers_to_str=True,
         validate_default=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_defaults(cls, data: Any) -> Any:
+        """The stack's keys of each sub-section over the sub-section's default.
+
+        Only what a default sets explicitly is merged in (`exclude_unset`), so that an
+        unset key still reads as unset where that matters (`tls.mode` "follow the
+        provider", the security-context overrides, `backup.pvc`). A key set to null stays
+        null (it removes, where the section says so); a default of None (an optional
+        section such as `auth.ldap`) or from a factory has nothing to merge.
+        """
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, field in cls.model_fields.items():
+            default = field.default
+            if not isinstance(default, BaseModel) or not default.model_fields_set:
+                continue
+            key = field.alias or name
+            for given in (key, name):
+                if isinstance(merged.get(given), dict):
+                    merged[given] = merge_over(default, merged[given])
+                    break
+        return merged
+
+
+def merge_over(default: BaseModel, given: dict[Any, Any]) -> dict[Any, Any]:
+    """`given` (a section as a stack writes it) over what `default` sets, recursively,
+    keyed by the section's camelCase names."""
+    fields = type(default).model_fields
+    by_name = {name: name for name in fields} | {f.alias: name for name, f in fields.items() if f.alias}
+    result: dict[Any, Any] = {
+        fields[name].alias or name: getattr(default, name) for name in default.model_fields_set
+    }
+    for key, value in given.items():
+        name = by_name.get(key) if isinstance(key, str) else None
+        if name is None:
+            result[key] = value  # unknown: the section's validation names it
+            continue
+        alias = fields[name].alias or name
+        inner = getattr(default, name)
+        if isinstance(value, dict) and isinstance(inner, BaseModel) and name in default.model_fields_set:
+            value = merge_over(inner, value)
+        result[alias] = value
+    return result
 
 
 # --- shared sections ----------------------------------------------------------------------
@@ -151,6 +243,18 @@ class ResourceAmounts(Model):
 class Resources(Model):
     requests: ResourceAmounts = Field(default=ResourceAmounts(), description="What the scheduler reserves.")
     limits: ResourceAmounts = Field(default=ResourceAmounts(), description="The most the container may use.")
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        for kind in ("cpu", "memory"):
+            request, limit = getattr(self.requests, kind), getattr(self.limits, kind)
+            if request and limit and quantity_value(request) > quantity_value(limit):
+                raise ValueError(
+                    f"requests.{kind} {request} is above limits.{kind} {limit}, which the API "
+                    f"server refuses: raise limits.{kind} (a partial section keeps the "
+                    "default limits) or lower the request"
+                )
+        return self
 
 
 class Image(Model):

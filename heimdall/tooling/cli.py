@@ -22,18 +22,33 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from heimdall.settings import SettingsError
+
+if TYPE_CHECKING:
+    from heimdall.tooling.render import StackFile
+
+
+def _stack_file(stack: str) -> Optional[StackFile]:
+    """The stack file, or None after printing one line on stderr."""
+    from heimdall.tooling import render
+    from heimdall.tooling.stack_yaml import StackFileError
+
+    try:
+        return render.load_stack_file(stack)
+    except StackFileError as error:  # file:line:column: what the Pulumi CLI would refuse
+        print(f"error: {error}", file=sys.stderr)
+    except (OSError, ValueError) as error:
+        print(f"error: cannot read stack file for {stack!r}: {error}", file=sys.stderr)
+    return None
 
 
 def _render(args: argparse.Namespace) -> int:
     from heimdall.tooling import deploy_plan, render
 
-    try:
-        stack_file = render.load_stack_file(args.stack)
-    except (OSError, ValueError) as error:
-        print(f"error: cannot read stack file for {args.stack!r}: {error}", file=sys.stderr)
+    stack_file = _stack_file(args.stack)
+    if stack_file is None:
         return 2
     try:
         rendering = render.run_stack(
@@ -73,12 +88,9 @@ def _requirements(args: argparse.Namespace) -> int:
     from heimdall.database import registry
     from heimdall.settings.loader import decode_config_value
     from heimdall.settings.types import PROJECT_ROOT
-    from heimdall.tooling import render
 
-    try:
-        stack_file = render.load_stack_file(args.stack)
-    except (OSError, ValueError) as error:
-        print(f"error: cannot read stack file for {args.stack!r}: {error}", file=sys.stderr)
+    stack_file = _stack_file(args.stack)
+    if stack_file is None:
         return 2
     database = decode_config_value(stack_file.config.get("heimdall:database", "{}"))
     provider = database.get("provider", "embedded") if isinstance(database, dict) else "embedded"

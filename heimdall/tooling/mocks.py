@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import string
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
+from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
+from pulumi.runtime.proto import callback_pb2
 
 from heimdall.database import registry
 from heimdall.tooling.naming import stable_token
@@ -135,6 +138,34 @@ class Registration:
     # The resource's `transforms` (callables), which the engine applies to its children:
     # for a component such as a Helm chart, to the objects the provider registers.
     transforms: list[Any] = field(default_factory=list)
+    # Resource hooks by kind (before_update, ...): the names the engine would call.
+    hooks: dict[str, list[str]] = field(default_factory=dict)
+
+
+class RecordingCallbacks:
+    """Stands in for the SDK's callback server under mocks: keeps each resource hook the
+    program registers, so that a test can call it as the engine would (with the old and
+    new inputs of an update), and each transform, under a token the mock monitor resolves
+    (it looks the token up among the SDK's callback servers). `close()` when done."""
+
+    def __init__(self) -> None:
+        self.hooks: dict[str, Any] = {}
+        self._transforms: dict[Any, str] = {}
+        _CallbackServicer._servicers.append(self)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self in _CallbackServicer._servicers:
+            _CallbackServicer._servicers.remove(self)  # type: ignore[arg-type]
+
+    def register_transform(self, transform: Any) -> callback_pb2.Callback:
+        token = self._transforms.setdefault(transform, str(uuid.uuid4()))
+        return callback_pb2.Callback(token=token, target="mock")
+
+    def register_resource_hook(self, hook: Any) -> None:
+        self.hooks[hook.name] = hook
+
+    def register_error_hook(self, hook: Any) -> None:
+        self.hooks[hook.name] = hook
 
 
 class RecordingMonitor(MockMonitor):
@@ -175,6 +206,16 @@ class RecordingMonitor(MockMonitor):
                 state=dict(registered.state) if registered is not None else {},
                 ignore_changes=list(request.ignoreChanges),
                 transforms=_resolve_callbacks(request.transforms),
+                hooks={
+                    kind: list(getattr(request.hooks, kind))
+                    for kind in _HOOK_KINDS
+                    if getattr(request.hooks, kind, None)
+                },
             )
         )
         return response
+
+
+_HOOK_KINDS = (
+    "before_create", "after_create", "before_update", "after_update", "before_delete", "after_delete",
+)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -22,9 +23,11 @@ import yaml
 from pulumi.runtime import settings as runtime_settings
 
 from heimdall.settings import NAMESPACE, Settings, load_settings
+from heimdall.tooling import stack_yaml
 from heimdall.tooling.mocks import (
     UNKNOWN,
     HeimdallMocks,
+    RecordingCallbacks,
     RecordingMonitor,
     Registration,
     unwrap_secret,
@@ -80,20 +83,43 @@ def resolve_stack_file(stack: str) -> Path:
     return Path(f"Pulumi.{stack}.yaml")
 
 
+def _as_go_json(value: Any, path: Path, key: str) -> Any:
+    """What Go's encoding/json makes of a decoded value: integral floats print as
+    integers (1.0 is `1`), NaN and infinities are refused."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise stack_yaml.StackFileError(
+                f"{path}: {key}: {value} is not a value the Pulumi CLI can pass to the program"
+            )
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    if isinstance(value, dict):
+        return {k: _as_go_json(v, path, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_go_json(v, path, key) for v in value]
+    return value
+
+
 def load_stack_file(stack: str) -> StackFile:
-    """Read `Pulumi.<stack>.yaml` (or a path). Unqualified keys belong to the project."""
+    """Read `Pulumi.<stack>.yaml` (or a path) as the Pulumi CLI does (stack_yaml.py).
+    Unqualified keys belong to the project. Raises OSError, or StackFileError (one
+    line: file:line:column: message)."""
     path = resolve_stack_file(stack)
-    document = yaml.safe_load(path.read_text()) or {}
+    document = stack_yaml.load(path.read_text(), str(path)) or {}
+    if not isinstance(document, dict):
+        raise stack_yaml.StackFileError(f"{path}: a stack file is a mapping (config: ...)")
     raw = document.get("config") or {}
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: 'config' must be a mapping")
+        raise stack_yaml.StackFileError(f"{path}: 'config' must be a mapping")
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
     for key, value in raw.items():
-        if value is None:  # `key:` with no value: unset
-            continue
+        key = str(key)
         full_key = key if ":" in key else f"{PROJECT}:{key}"
-        plain, secret = _replace_secure(value)
+        if value is None:
+            # `key:` with no value: the CLI passes the empty string.
+            config[full_key] = ""
+            continue
+        plain, secret = _replace_secure(_as_go_json(value, path, key))
         config[full_key] = config_value(plain)
         if secret:
             secret_keys.add(full_key)
@@ -110,6 +136,25 @@ class Rendering:
     registrations: list[Registration]
     outputs: dict[str, Any]  # resolved values; secrets unwrapped
     secret_outputs: frozenset[str]
+    hooks: dict[str, Any] = field(default_factory=dict)  # resource hooks by name
+
+    def run_hooks(self, registration: Registration, kind: str, old: Registration) -> None:
+        """Call `registration`'s `kind` hooks (before_update, ...) as the engine would on
+        an update from `old` (the same resource in an earlier rendering)."""
+        from pulumi.resource_hooks import ResourceHookArgs
+
+        for hook_name in registration.hooks.get(kind, []):
+            self.hooks[hook_name](
+                ResourceHookArgs(
+                    urn=registration.urn,
+                    id=f"{registration.name}-id",
+                    name=registration.name,
+                    type=registration.type,
+                    new_inputs=registration.inputs,
+                    old_inputs=old.inputs,
+                    old_outputs=old.state,
+                )
+            )
 
     def resources(self, type_prefix: str = "") -> list[Registration]:
         return [r for r in self.registrations if r.type.startswith(type_prefix)]
@@ -120,10 +165,14 @@ class Rendering:
     def manifests(self, show_secrets: bool = True) -> list[dict[str, Any]]:
         """The Kubernetes objects, as `kubectl apply` would take them, in Helm's install
         order (the Namespace first), then by name: the same stack renders the same files."""
+        # A Patch resource (e.g. PersistentVolumeClaimPatch) changes an object the stack does
+        # not create itself: it is no manifest of its own.
         objects = [
             manifest(r, show_secrets)
             for r in self.registrations
-            if r.type.startswith("kubernetes:") and not r.type.startswith(HELM_PREFIX)
+            if r.type.startswith("kubernetes:")
+            and not r.type.startswith(HELM_PREFIX)
+            and not r.type.endswith("Patch")
         ]
         return sorted(objects, key=_install_order)
 
@@ -227,9 +276,14 @@ def run_stack(
         pulumi.runtime.set_mocks(
             mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
         )
-        outputs = deploy(settings)
-        loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
-        resolved, secret = loop.run_until_complete(_resolve(outputs))
+        callbacks = RecordingCallbacks()
+        runtime_settings.SETTINGS.callbacks = callbacks
+        try:
+            outputs = deploy(settings)
+            loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
+            resolved, secret = loop.run_until_complete(_resolve(outputs))
+        finally:
+            callbacks.close()
     finally:
         pulumi.runtime.set_all_config({})
     return Rendering(
@@ -237,6 +291,7 @@ def run_stack(
         registrations=monitor.registrations,
         outputs=resolved,
         secret_outputs=frozenset(secret),
+        hooks=dict(callbacks.hooks),
     )
 
 

@@ -10,7 +10,10 @@ accepting the `{secure: ...}` form `pulumi config set --secret` writes.
 from __future__ import annotations
 
 import copy
+import typing
 from typing import Any
+
+from pydantic import BaseModel
 
 from heimdall.settings import NAMESPACE, settings_model
 
@@ -24,9 +27,59 @@ SECURE_VALUE: dict[str, Any] = {
 
 
 def settings_schema() -> dict[str, Any]:
-    schema = settings_model().model_json_schema(by_alias=True)
+    root = settings_model()
+    schema = root.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    _relax_defaulted(root, schema)
     return schema
+
+
+def _defaulted_fields(root: type[BaseModel]) -> list[tuple[type[BaseModel], str, BaseModel]]:
+    """(model, field, default) for every field whose default is a section that sets keys."""
+    found: list[tuple[type[BaseModel], str, BaseModel]] = []
+    seen: set[type[BaseModel]] = set()
+
+    def models(annotation: Any) -> list[type[BaseModel]]:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return [annotation]
+        return [m for argument in typing.get_args(annotation) for m in models(argument)]
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            if isinstance(field.default, BaseModel) and field.default.model_fields_set:
+                found.append((model, name, field.default))
+            for inner in models(field.annotation):
+                walk(inner)
+
+    walk(root)
+    return found
+
+
+def _relax_defaulted(root: type[BaseModel], schema: dict[str, Any]) -> None:
+    """A section set in part merges over its default (settings.types.Model), so a key the
+    default sets is not required there: `image: {tag: 2.13.2}` is a valid stack value."""
+    defs = schema.get("$defs", {})
+    for model, name, default in _defaulted_fields(root):
+        parent = schema if model is root else defs.get(model.__name__)
+        field = model.model_fields[name]
+        prop = (parent or {}).get("properties", {}).get(field.alias or name)
+        if not prop or "$ref" not in prop:
+            continue
+        ref = prop["$ref"].rsplit("/", 1)[-1]
+        required = defs[ref].get("required", [])
+        covered = {type(default).model_fields[n].alias or n for n in default.model_fields_set}
+        left = [key for key in required if key not in covered]
+        if left == required:
+            continue
+        relaxed_name = f"{ref}WithDefaults" if not left else f"{ref}Requiring{''.join(left)}"
+        relaxed = {k: v for k, v in defs[ref].items() if k != "required"}
+        if left:
+            relaxed["required"] = left
+        defs[relaxed_name] = relaxed
+        prop["$ref"] = f"#/$defs/{relaxed_name}"
 
 
 def _accept_secure(node: Any) -> Any:

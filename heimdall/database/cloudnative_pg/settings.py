@@ -25,8 +25,8 @@ from heimdall.settings.types import (
     HttpUrl,
     Image,
     Model,
-    Quantity,
     Resources,
+    VolumeSize,
     dns_subdomain,
     requests_and_limits,
 )
@@ -99,7 +99,7 @@ class Affinity(Model):
 
 
 class Storage(Model):
-    size: Quantity = Field(default="10Gi", description="Size of each instance's data volume (it can grow, never shrink).")
+    size: VolumeSize = Field(default="10Gi", description="Size of each instance's data volume (it can grow, never shrink).")
     storage_class: Optional[str] = Field(default=None, description="StorageClass of the volumes; unset: the cluster's default.")
 
     @model_validator(mode="after")

@@ -10,7 +10,10 @@ Creates:
 - a headless Service governing the StatefulSet and a ClusterIP Service clients use.
 
 The StatefulSet is protected unless `database.allowDestroy` is true, so that a config
-change that would delete it fails instead of losing the data.
+change that would delete it fails instead of losing the data. Changes on a database that
+holds data (a new volume size or class, a new name, user or password) are handled or
+refused as `changes.py` says; the password in the Secret is applied at every start of
+the PostgreSQL container (scripts/postgres-password.sh).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pulumi_random as random
 from heimdall import kube
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest, ServerPods
 from heimdall.database.credentials import password_secret
+from heimdall.database.embedded import changes
 from heimdall.database.embedded.datadir import data_guard, data_layout
 from heimdall.database.embedded.settings import EmbeddedDatabase
 
@@ -61,6 +65,16 @@ def check_data_directory(embedded: EmbeddedDatabase) -> core.ContainerArgs:
         ),
         security_context=kube.container_security_context(kube.POSTGRES_UID),
         volume_mounts=[core.VolumeMountArgs(name="data", mount_path=mount_path, read_only=True)],
+    )
+
+
+def password_on_start() -> core.LifecycleArgs:
+    """A postStart hook that sets the database user's password from the Secret at every
+    start of the container (the image applies it only to an empty volume)."""
+    return core.LifecycleArgs(
+        post_start=core.LifecycleHandlerArgs(
+            exec_=core.ExecActionArgs(command=["/bin/sh", "-c", kube.script("postgres-password.sh")])
+        )
     )
 
 
@@ -208,6 +222,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                                         name="postgres", container_port=POSTGRES_PORT
                                     )
                                 ],
+                                lifecycle=password_on_start(),
                                 startup_probe=pg_isready(period=5, failures=60),
                                 readiness_probe=pg_isready(period=10, failures=3),
                                 liveness_probe=pg_isready(period=20, failures=6),
@@ -229,8 +244,29 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 ),
                 volume_claim_templates=claim_templates,
             ),
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(
+                stateful,
+                pulumi.ResourceOptions(
+                    # The template shapes the claim made on the first start only; the
+                    # claim's size is data_volume's (a change would replace the StatefulSet).
+                    ignore_changes=["spec.volumeClaimTemplates"],
+                    hooks=pulumi.ResourceHookBinding(
+                        before_update=[changes.identity_hook(name, embedded.allow_rename)]
+                    ),
+                ),
+            ),
         )
+        if embedded.persistence.enabled and not embedded.existing_claim:
+            # An existing claim is the user's: its size and class stay theirs.
+            changes.data_volume(
+                name,
+                namespace,
+                embedded.persistence.size,
+                embedded.persistence.storage_class,
+                kube.labels(COMPONENT),
+                self.stateful_set,
+                self,
+            )
 
         self.connection = DatabaseConnection(
             provider="embedded",

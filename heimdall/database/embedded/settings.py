@@ -17,8 +17,8 @@ from heimdall.settings.types import (
     DnsSubdomain,
     Image,
     Model,
-    Quantity,
     Resources,
+    VolumeSize,
     dns_subdomain,
     requests_and_limits,
 )
@@ -26,7 +26,7 @@ from heimdall.settings.types import (
 
 class Persistence(Model):
     enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only).")
-    size: Quantity = Field(default="10Gi", description="Size of the data volume.")
+    size: VolumeSize = Field(default="10Gi", description="Size of the data volume.")
     storage_class: str = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
 
     @model_validator(mode="after")
@@ -65,6 +65,12 @@ class EmbeddedDatabase(Model):
                 "remove the persistence section"
             )
         return self
+    allow_rename: bool = Field(
+        default=False,
+        description="Let an update change database.name or database.username of a database that "
+        "already holds data; only after renaming them inside PostgreSQL (docs/operations.md, "
+        "\"Renaming the embedded database or its user\"), and set back to false afterwards.",
+    )
 
 
 def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:

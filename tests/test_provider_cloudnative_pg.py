@@ -300,6 +300,15 @@ def test_network_policy_admits_clients_the_operator_and_the_instances(rendering:
 # --- backups and recovery -----------------------------------------------------------------------
 
 
+def test_continuous_archiving_uses_the_stacks_own_prefix_by_default() -> None:
+    # backup.s3.prefix unset: heimdall/<stack>/, as the dumps, so stacks sharing a bucket
+    # never archive into each other's folders.
+    unset = json.loads(json.dumps(ARCHIVING))
+    del unset["backup"]["s3"]["prefix"]
+    store = spec_of(render(unset), OBJECT_STORE)
+    assert store["configuration"]["destinationPath"] == "s3://heimdall-backups/heimdall/test/cnpg/"
+
+
 def test_continuous_archiving_goes_through_the_plugin_into_backup_s3(archiving: Rendering) -> None:
     plugin = [c for c in archiving.charts() if inputs(c)["chart"] == "plugin-barman-cloud"]
     assert len(plugin) == 1 and inputs(plugin[0])["namespace"] == "cnpg-system"

@@ -27,15 +27,10 @@ PVC_DIR = "/backups"
 SCRATCH_DIR = "/dumps"  # target s3: the pod's emptyDir between pg_dump and the upload
 
 
-def default_s3_prefix(stack: str) -> str:
-    """backup.s3.prefix when unset: one prefix per stack, so that stacks sharing a bucket
-    never prune each other's dumps."""
-    return f"heimdall/{stack}/"
-
-
 def s3_prefix(s3: BackupS3) -> str:
-    """The key prefix the dumps are written under and read from."""
-    return s3.prefix if s3.prefix is not None else default_s3_prefix(pulumi.get_stack())
+    """The key prefix the dumps are written under and read from: backup.s3.prefix, or one
+    per stack, so that stacks sharing a bucket never prune each other's dumps."""
+    return s3.key_prefix(pulumi.get_stack())
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,11 @@ class BackupS3(Model):
         default=None,
         description="Endpoint URL of an S3-compatible store; unset: AWS S3.",
     )
+
+    def key_prefix(self, stack: str) -> str:
+        """The key prefix the stack writes under and reads from: `prefix`, or the default
+        one of the stack (heimdall/<stack>/)."""
+        return self.prefix if self.prefix is not None else f"heimdall/{stack}/"
     region: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")] = Field(
         default="us-east-1", description="Region of the bucket."
     )

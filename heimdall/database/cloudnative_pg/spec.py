@@ -143,7 +143,7 @@ def object_store_spec(
         return {"name": secret, "key": name}
 
     configuration: dict[str, Any] = {
-        "destinationPath": f"s3://{s3.bucket}/{s3.prefix}cnpg/",
+        "destinationPath": f"s3://{s3.bucket}/{s3.key_prefix(pulumi.get_stack())}cnpg/",
         "s3Credentials": {
             "accessKeyId": key(s3.existing_secret, s3.access_key_id_key),
             "secretAccessKey": key(s3.existing_secret, s3.secret_access_key_key),

@@ -102,7 +102,26 @@ def _stack_json(stack: Path, into: Path) -> Path:
     return path
 
 
-def measure_stack(stack: Path, runs: int, scratch: Path) -> dict[str, Any]:
+def _instructions(script: str, *arguments: str) -> int:
+    """Instructions one run executes, counted by valgrind's callgrind: the same for the
+    same code and inputs whatever else the machine does (wall time on a shared machine
+    varies by tens of percent)."""
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+         sys.executable, str(BENCH / script), *arguments],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"callgrind reported no count for {script}:\n{result.stderr}")
+    return int(found.group(1))
+
+
+def measure_stack(stack: Path, runs: int, scratch: Path, instructions: bool = False) -> dict[str, Any]:
     data = str(_stack_json(stack, scratch))
     program: list[dict[str, Any]] = []
     floor: list[dict[str, Any]] = []
@@ -144,9 +163,20 @@ def measure_stack(stack: Path, runs: int, scratch: Path) -> dict[str, Any]:
         "cloud_sdks_used": sorted(used),
         "unused_cloud_sdks": sorted(imported - used),
         "runs": runs,
+        **(_instruction_ratio(stack, data) if instructions else {}),
         "program_seconds_all": [m["seconds"] for m in program],
         "floor_seconds_all": [m["seconds"] for m in floor],
         "full_floor_seconds_all": [m["seconds"] for m in full],
+    }
+
+
+def _instruction_ratio(stack: Path, data: str) -> dict[str, Any]:
+    program = _instructions("program.py", str(stack))
+    floor = _instructions("floor.py", data)
+    return {
+        "program_instructions": program,
+        "floor_instructions": floor,
+        "instruction_ratio": program / floor,
     }
 
 
@@ -244,13 +274,21 @@ def main() -> int:
     parser.add_argument(
         "--no-install", action="store_true", help="do not measure the core install (a fresh venv)"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions of one program and one floor run per stack (valgrind; "
+        "about a minute per stack): a ratio a busy machine does not disturb",
+    )
     parser.add_argument("--out", default=str(REPO / "build" / "bench.json"))
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
 
     files = [_stack_path(s) for s in args.stack] if args.stack else stack_files()
     with tempfile.TemporaryDirectory() as scratch:
-        stacks = [measure_stack(path, args.runs, Path(scratch)) for path in files]
+        stacks = [
+            measure_stack(path, args.runs, Path(scratch), args.instructions) for path in files
+        ]
         install = None if args.no_install else measure_install(Path(scratch))
     suite = None if args.no_tests else time_test_suite()
 
@@ -259,6 +297,12 @@ def main() -> int:
     print("  stack's other resources (cloud, random) declared directly; settings: the")
     print("  program's time importing pydantic and the settings model")
     print(table(stacks))
+    for s in stacks:
+        if "instruction_ratio" in s:
+            print(
+                f"  {s['stack']}: {s['program_instructions']:,} instructions vs the floor's "
+                f"{s['floor_instructions']:,}: {s['instruction_ratio']:.2f}x"
+            )
     misses = [
         f"{s['stack']}: program {s['ratio']:.2f}x the floor (target <= {MAX_RATIO}x)"
         for s in stacks

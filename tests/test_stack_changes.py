@@ -290,8 +290,22 @@ def test_the_refusals_link_procedures_that_exist_and_the_table_has_every_change(
         "`image.tag`", "persistence.size` larger", "persistence.size` smaller", "storageClass`",
         "`database.name` or `database.username`", "database password", "`secrets.adminPassword`",
         "`secrets.jwtSecret`", "own `namespace`", "same namespace", "`database.provider`",
-        "`restore.from`", "`pulumi destroy`",
+        "`restore.from`", "`pulumi destroy`", "PostgreSQL major", "`backup.target`",
+        "`pulumi up --refresh`", "`pulumi.com/*`", "`database.embedded.existingClaim`",
+        "`database.cloudNativePg.clusterName`",
     ):
         assert f"| {change}" in table or change in table, change
     for link in re.findall(r"\(operations\.md#([^)]+)\)", table):
         assert link in anchors, link
+
+
+def test_a_new_cloudnative_pg_cluster_name_is_stopped_at_the_protected_old_cluster(
+    build: BuildFn,
+) -> None:
+    base = {"database": {"provider": "cloudnative-pg", "username": "heimdall"}}
+    before = build(base)
+    after = build({"database": {**base["database"], "cloudNativePg": {"clusterName": "heimdall-db-r1"}}})
+    changes = plan(before, after)
+    old = "heimdall-database-cluster-heimdall-db"
+    assert changes.of(old) == "delete"
+    assert any("marked for protection" in r and old in r for r in changes.refusals)

@@ -13,7 +13,9 @@ while :; do
     echo "PostgreSQL at ${host}:${port} accepts connections after $(( $(date +%s) - start ))s"
     exit 0
   fi
-  if [ $(( $(date +%s) - start )) -ge "$timeout" ]; then
+  # Whole seconds on both sides: more than the timeout apart means at least that long
+  # (-ge would give up up to a second early).
+  if [ $(( $(date +%s) - start )) -gt "$timeout" ]; then
     echo "ERROR: PostgreSQL at ${host}:${port} did not accept connections within ${timeout}s;" \
       "check the database pod or instance, the host name, the port and any NetworkPolicy" >&2
     exit 1

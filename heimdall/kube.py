@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources as package_files
@@ -326,8 +327,9 @@ def tmp_volume(name: str = "tmp", size_limit: str = TMP_SIZE_LIMIT) -> core.Volu
     )
 
 
+@functools.cache
 def script(name: str) -> str:
-    """A script shipped in heimdall/scripts/."""
+    """A script shipped in heimdall/scripts/ (read once: every pod embeds some)."""
     return (package_files.files("heimdall") / "scripts" / name).read_text()
 
 

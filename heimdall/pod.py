@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Optional
 
 import pulumi
@@ -37,14 +38,15 @@ class HeimdallPod:
     service_account_name: pulumi.Input[str]
     additions: Sequence[kube.PodAdditions] = ()
 
-    @property
+    # Computed once per pod: the container and the pod spec both read them.
+    @cached_property
     def client(self) -> kube.DatabaseClient:
         """The database client side of the pod; the plain DATABASE_* come from the ConfigMap."""
         return kube.database_client(
             self.connection, self.settings, env_from_config_map=self.config_map_name
         )
 
-    @property
+    @cached_property
     def extra(self) -> kube.PodAdditions:
         return kube.merge_additions(self.additions)
 

@@ -52,6 +52,7 @@ from pulumi_policy import (  # noqa: E402
 
 from heimdall.database import registry  # noqa: E402
 from heimdall.database.provider import PolicyChecks  # noqa: E402
+from heimdall.engine_values import get_path  # noqa: E402
 
 MANDATORY = EnforcementLevel.MANDATORY
 PRODUCTION_PATTERN = r"(^|[-_.])prod(uction)?($|[-_.])"
@@ -78,19 +79,11 @@ SECRET_LOOKING_KEY = re.compile(
 REFERENCE_SUFFIX = re.compile(r"[-_.](url|uri|endpoint|path|file|name|ref)$", re.IGNORECASE)
 
 
-def _get(value: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
 def pod_spec(resource_type: str, props: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
     path = WORKLOAD_POD_SPEC.get(resource_type)
     if path is None:
         return None
-    spec = _get(props, *path)
+    spec = get_path(props, *path)
     return spec if isinstance(spec, Mapping) else None
 
 
@@ -128,7 +121,7 @@ def _check_resources(spec: Mapping[str, Any], report: ReportViolation) -> None:
             f"{kind}.{amount}"
             for kind in ("requests", "limits")
             for amount in ("cpu", "memory")
-            if not _get(resources, kind, amount)
+            if not get_path(resources, kind, amount)
         ]
         if missing:
             report(f"{_label(container)} has no {', '.join(missing)}", None)
@@ -148,7 +141,7 @@ def _check_non_root(spec: Mapping[str, Any], report: ReportViolation) -> None:
 
 def _check_escalation(spec: Mapping[str, Any], report: ReportViolation) -> None:
     for container in containers(spec):
-        if _get(container, "securityContext", "allowPrivilegeEscalation") is not False:
+        if get_path(container, "securityContext", "allowPrivilegeEscalation") is not False:
             report(f"{_label(container)} must set allowPrivilegeEscalation: false", None)
 
 
@@ -157,7 +150,7 @@ def _check_privileged(spec: Mapping[str, Any], report: ReportViolation) -> None:
         if spec.get(field) is True:
             report(f"the pod shares the node's namespace ({field})", None)
     for container in containers(spec):
-        if _get(container, "securityContext", "privileged") is True:
+        if get_path(container, "securityContext", "privileged") is True:
             report(f"{_label(container)} is privileged", None)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from heimdall.tooling.mocks import Registration, unwrap_secret
+from heimdall.engine_values import unwrap_secret
+from heimdall.tooling.mocks import Registration
 from heimdall.tooling.render import Rendering, _plain, run_stack
 from tests.conftest import _merge, containers, env_of, stack_config
 

@@ -57,11 +57,6 @@ def spec(provider: str) -> ProviderSpec:
     return found
 
 
-def specs() -> dict[str, ProviderSpec]:
-    """Every provider's spec, in registry order."""
-    return {name: spec(name) for name in PROVIDERS}
-
-
 _COLLECTED: dict[tuple[object, ...], dict[str, Any]] = {}
 
 

@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from heimdall.database import registry
+from heimdall.engine_values import get_path, unwrap_secret
 from heimdall.kube import SKIP_AWAIT_KEY as SKIP_AWAIT
-from heimdall.tooling.mocks import Registration, unwrap_secret
+from heimdall.tooling.mocks import Registration
 from heimdall.tooling.render import Rendering
 
 WAIT_FOR = "pulumi.com/waitFor"
@@ -115,21 +116,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _get(inputs: Mapping[str, Any], *path: str) -> Any:
-    value: Any = inputs
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
 def _annotations(registration: Registration) -> dict[str, Any]:
-    return _get(_plain(registration.inputs), "metadata", "annotations") or {}
+    return get_path(_plain(registration.inputs), "metadata", "annotations") or {}
 
 
 def _object_name(registration: Registration) -> Optional[str]:
-    return _get(registration.inputs, "metadata", "name") or _get(
+    return get_path(registration.inputs, "metadata", "name") or get_path(
         registration.state, "metadata", "name"
     )
 
@@ -148,10 +140,10 @@ def _kubernetes_wait(registration: Registration) -> Optional[Wait]:
     if kind == "Job":
         return Wait("complete", JOB_COMPLETE)
     if kind == "StatefulSet":
-        replicas = _get(inputs, "spec", "replicas")
+        replicas = get_path(inputs, "spec", "replicas")
         replicas = 1 if replicas is None else int(replicas)  # the API's default is 1
-        parallel = _get(inputs, "spec", "podManagementPolicy") == "Parallel"
-        min_ready = int(_get(inputs, "spec", "minReadySeconds") or 0)
+        parallel = get_path(inputs, "spec", "podManagementPolicy") == "Parallel"
+        min_ready = int(get_path(inputs, "spec", "minReadySeconds") or 0)
         # Creation: all pods at once (Parallel) or one after another (OrderedReady). A
         # rolling update replaces one pod at a time either way.
         return Wait(
@@ -162,7 +154,7 @@ def _kubernetes_wait(registration: Registration) -> Optional[Wait]:
     if kind in ("Deployment", "DaemonSet", "Pod"):
         return Wait("pods ready" if kind != "Pod" else "ready", POD_READY)
     if kind == "Service":
-        spec = _get(inputs, "spec") or {}
+        spec = get_path(inputs, "spec") or {}
         if spec.get("type") == "ExternalName" or spec.get("clusterIP") == "None":
             return None
         if not spec.get("selector"):
@@ -243,17 +235,17 @@ class Graph:
         until they are ready) or "exists" (until they exist)."""
         registration = self.by_urn[urn]
         inputs = _plain(registration.inputs)
-        namespace = _get(inputs, "metadata", "namespace")
+        namespace = get_path(inputs, "metadata", "namespace")
         kind = _kind(registration)
         if kind == "Service" and wait_of(registration) is not None:
             # Ready endpoints: the pods the selector picks are ready.
-            selector = _get(inputs, "spec", "selector") or {}
+            selector = get_path(inputs, "spec", "selector") or {}
             return {
                 r.urn: "ready"
                 for r in self.registrations
                 if r.custom
                 and _kind(r) in WORKLOADS
-                and _same_namespace(namespace, _get(_plain(r.inputs), "metadata", "namespace"))
+                and _same_namespace(namespace, get_path(_plain(r.inputs), "metadata", "namespace"))
                 and _selects(selector, _pod_labels(r))
             }
         if kind == "Ingress" and wait_of(registration) is not None:
@@ -266,7 +258,7 @@ class Graph:
                 and _kind(r) == "Service"
                 and r.type.startswith("kubernetes:")
                 and _object_name(r) in backends
-                and _same_namespace(namespace, _get(_plain(r.inputs), "metadata", "namespace"))
+                and _same_namespace(namespace, get_path(_plain(r.inputs), "metadata", "namespace"))
             }
         return {}
 
@@ -291,10 +283,10 @@ def _same_namespace(a: Any, b: Any) -> bool:
 def _pod_labels(registration: Registration) -> dict[str, Any]:
     inputs = _plain(registration.inputs)
     if _kind(registration) == "Pod":
-        return _get(inputs, "metadata", "labels") or {}
+        return get_path(inputs, "metadata", "labels") or {}
     if _kind(registration) == "CronJob":
-        return _get(inputs, "spec", "jobTemplate", "spec", "template", "metadata", "labels") or {}
-    return _get(inputs, "spec", "template", "metadata", "labels") or {}
+        return get_path(inputs, "spec", "jobTemplate", "spec", "template", "metadata", "labels") or {}
+    return get_path(inputs, "spec", "template", "metadata", "labels") or {}
 
 
 def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
@@ -303,12 +295,12 @@ def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
 
 def _ingress_backends(inputs: Mapping[str, Any]) -> list[str]:
     names = []
-    default = _get(inputs, "spec", "defaultBackend", "service", "name")
+    default = get_path(inputs, "spec", "defaultBackend", "service", "name")
     if default:
         names.append(default)
-    for rule in _get(inputs, "spec", "rules") or []:
-        for path in _get(rule, "http", "paths") or []:
-            name = _get(path, "backend", "service", "name")
+    for rule in get_path(inputs, "spec", "rules") or []:
+        for path in get_path(rule, "http", "paths") or []:
+            name = get_path(path, "backend", "service", "name")
             if name:
                 names.append(name)
     return names

@@ -26,17 +26,7 @@ from pulumi.runtime.proto import callback_pb2
 from heimdall.database import registry
 from heimdall.tooling.naming import stable_token
 
-# The wire form of a secret value in MockResourceArgs.inputs.
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-
-def unwrap_secret(value: Any) -> tuple[Any, bool]:
-    """(plain value, was it secret) for a value of MockResourceArgs.inputs."""
-    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
-        return value.get("value"), True
-    return value, False
 
 
 def _random_password(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:

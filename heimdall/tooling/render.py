@@ -22,6 +22,7 @@ import pulumi
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
+from heimdall.engine_values import unwrap_secret
 from heimdall.settings import NAMESPACE, Settings, load_settings
 from heimdall.tooling import stack_yaml
 from heimdall.tooling.mocks import (
@@ -30,7 +31,6 @@ from heimdall.tooling.mocks import (
     RecordingCallbacks,
     RecordingMonitor,
     Registration,
-    unwrap_secret,
 )
 
 PROJECT = "heimdall"

@@ -32,6 +32,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.resource_hooks import ResourceHook, ResourceHookArgs, ResourceHookOptions
 
+from heimdall.engine_values import get_path, unwrap_secret
 from heimdall.settings.types import quantity_value
 
 RUNBOOK = "docs/operations.md"
@@ -40,31 +41,16 @@ RENAME_RUNBOOK = f"{RUNBOOK}#renaming-the-embedded-database-or-its-user"
 CLAIM = "data-heimdall-postgres-0"  # <volumeClaimTemplate>-<StatefulSet>-<ordinal>
 
 
-# The wire form of a secret value (under mocks; the engine's hooks get an Output instead).
-_SECRET_SIG = "4dabf18193072939515e22adb298388d"
-
-
-def _plain(value: Any) -> Any:
-    """A hook input's value, a wrapped secret unwrapped (none read here is secret)."""
-    if isinstance(value, Mapping) and _SECRET_SIG in value:
-        return value.get("value")
-    return value
-
-
-def _get(inputs: Optional[Mapping[str, Any]], *path: str) -> Any:
-    value: Any = inputs or {}
-    for key in path:
-        value = _plain(value)
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return _plain(value)
+def _maps(items: Any) -> list[Mapping[str, Any]]:
+    """The maps of a list of inputs, wrapped secrets unwrapped."""
+    unwrapped = (unwrap_secret(item)[0] for item in unwrap_secret(items)[0] or [])
+    return [item for item in unwrapped if isinstance(item, Mapping)]
 
 
 def volume_change(old: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]]) -> Optional[str]:
     """Why the data volume cannot go from `old` to `new` (claim patch inputs), or None."""
-    old_size = _get(old, "spec", "resources", "requests", "storage")
-    new_size = _get(new, "spec", "resources", "requests", "storage")
+    old_size = get_path(old, "spec", "resources", "requests", "storage")
+    new_size = get_path(new, "spec", "resources", "requests", "storage")
     if (
         isinstance(old_size, str)
         and isinstance(new_size, str)
@@ -75,8 +61,8 @@ def volume_change(old: Optional[Mapping[str, Any]], new: Optional[Mapping[str, A
             f"volume's {old_size}: Kubernetes cannot shrink a volume; set {old_size} or "
             f"more, or move the data to a new volume ({VOLUME_RUNBOOK})"
         )
-    old_class = _get(old, "spec", "storageClassName") or ""
-    new_class = _get(new, "spec", "storageClassName") or ""
+    old_class = get_path(old, "spec", "storageClassName") or ""
+    new_class = get_path(new, "spec", "storageClassName") or ""
     if old_class != new_class:
         shown = lambda name: repr(name) if name else "'' (the cluster's default)"  # noqa: E731
         return (
@@ -88,29 +74,21 @@ def volume_change(old: Optional[Mapping[str, Any]], new: Optional[Mapping[str, A
 
 
 def _postgres_env(inputs: Optional[Mapping[str, Any]]) -> dict[str, Any]:
-    containers = _get(inputs, "spec", "template", "spec", "containers") or []
-    for container in containers:
-        container = _plain(container)
-        if isinstance(container, Mapping) and container.get("name") == "postgres":
-            return {
-                _plain(item).get("name"): _plain(_plain(item).get("value"))
-                for item in _plain(container.get("env")) or []
-                if isinstance(_plain(item), Mapping)
-            }
+    for container in _maps(get_path(inputs, "spec", "template", "spec", "containers")):
+        if container.get("name") == "postgres":
+            return {str(item.get("name")): get_path(item, "value") for item in _maps(container.get("env"))}
     return {}
 
 
 def _volume_names(inputs: Optional[Mapping[str, Any]]) -> set[str]:
-    volumes = _get(inputs, "spec", "template", "spec", "volumes") or []
-    return {str(_plain(v).get("name")) for v in volumes if isinstance(_plain(v), Mapping)}
+    return {str(v.get("name")) for v in _maps(get_path(inputs, "spec", "template", "spec", "volumes"))}
 
 
 def _existing_claim(inputs: Optional[Mapping[str, Any]]) -> Optional[str]:
     """The claim of the pod's `data` volume (database.embedded.existingClaim), if any."""
-    for volume in _get(inputs, "spec", "template", "spec", "volumes") or []:
-        volume = _plain(volume)
-        if isinstance(volume, Mapping) and volume.get("name") == "data":
-            claim = _get(volume, "persistentVolumeClaim", "claimName")
+    for volume in _maps(get_path(inputs, "spec", "template", "spec", "volumes")):
+        if volume.get("name") == "data":
+            claim = get_path(volume, "persistentVolumeClaim", "claimName")
             return str(claim) if claim else None
     return None
 
@@ -118,10 +96,11 @@ def _existing_claim(inputs: Optional[Mapping[str, Any]]) -> Optional[str]:
 def claim_change(old: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]]) -> Optional[str]:
     """Why the data cannot move between the stack's own claim and `existingClaim`."""
     was, now = _existing_claim(old), _existing_claim(new)
-    if was == now or (was is None and "data" not in _volume_names(old) and now is None):
+    if was == now:
         return None
-    if was is None and "data" not in _volume_names(old):
-        what = f"database.embedded.existingClaim {now} on a database whose data is on its own claim"
+    if was is None:
+        where = "an emptyDir" if "data" in _volume_names(old) else "its own claim"
+        what = f"database.embedded.existingClaim {now} on a database whose data is on {where}"
     elif now is None:
         what = f"removing database.embedded.existingClaim ({was}) from a database that runs on it"
     else:

@@ -8,17 +8,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from heimdall.database.provider import PolicyChecks
+from heimdall.engine_values import get_path
 
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 Report = Callable[[str], None]
-
-
-def _get(value: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _is_open_network(cidr: str) -> bool:
@@ -31,7 +24,7 @@ def _is_open_network(cidr: str) -> bool:
 def _private(token: str, props: Mapping[str, Any], report: Report) -> None:
     if token != INSTANCE:
         return
-    ip = _get(props, "settings", "ipConfiguration") or {}
+    ip = get_path(props, "settings", "ipConfiguration") or {}
     # Cloud SQL gives an instance a public IPv4 address unless told not to.
     if ip.get("ipv4Enabled") is not False:
         networks = [n.get("value", "") for n in ip.get("authorizedNetworks") or []]
@@ -48,14 +41,14 @@ def _private(token: str, props: Mapping[str, Any], report: Report) -> None:
 def _tls(token: str, props: Mapping[str, Any], report: Report) -> None:
     if token != INSTANCE:
         return
-    ip = _get(props, "settings", "ipConfiguration") or {}
+    ip = get_path(props, "settings", "ipConfiguration") or {}
     forced = ip.get("sslMode") in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
     if not forced and ip.get("requireSsl") is not True:
         report("Cloud SQL must force TLS: set settings.ipConfiguration.sslMode ENCRYPTED_ONLY")
 
 
 def _backups(token: str, props: Mapping[str, Any], report: Report) -> None:
-    if token == INSTANCE and _get(props, "settings", "backupConfiguration", "enabled") is not True:
+    if token == INSTANCE and get_path(props, "settings", "backupConfiguration", "enabled") is not True:
         report("Cloud SQL backups must be on: set settings.backupConfiguration.enabled")
 
 
@@ -67,7 +60,7 @@ def _deletion_protection(token: str, props: Mapping[str, Any], protect: bool, re
     # deletionProtection (Pulumi-side) defaults to true; refuse only an explicit false.
     if props.get("deletionProtection") is False:
         report("a production Cloud SQL instance needs deletionProtection: true")
-    if _get(props, "settings", "deletionProtectionEnabled") is not True:
+    if get_path(props, "settings", "deletionProtectionEnabled") is not True:
         report("a production Cloud SQL instance needs settings.deletionProtectionEnabled: true")
 
 

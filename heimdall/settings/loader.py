@@ -77,9 +77,10 @@ def _first_error_line(error: ValidationError) -> str:
     return line
 
 
-def _chosen_provider(values: Mapping[str, Any]) -> Optional[str]:
-    """The stack's database provider when it is a registered one (the default, embedded,
-    when unset); None otherwise, and the full model then says what is wrong."""
+def chosen_provider(values: Mapping[str, Any]) -> Optional[str]:
+    """The stack's database provider, from its plain values, when it is a registered one
+    (the default, embedded, when unset); None otherwise (the full model then says what is
+    wrong)."""
     database = values.get("database", {})
     provider = database.get("provider", "embedded") if isinstance(database, dict) else None
     return provider if isinstance(provider, str) and provider in registry.PROVIDERS else None
@@ -88,7 +89,7 @@ def _chosen_provider(values: Mapping[str, Any]) -> Optional[str]:
 def parse_settings(values: Mapping[str, Any]) -> Settings:
     """Validate plain values (top-level keys without the namespace) into Settings."""
     try:
-        return settings_model(_chosen_provider(values)).model_validate(dict(values))
+        return settings_model(chosen_provider(values)).model_validate(dict(values))
     except ValidationError as error:
         raise SettingsError(_first_error_line(error)) from None
 

@@ -47,6 +47,13 @@ def _stack_file(stack: str) -> Optional[StackFile]:
 def _render(args: argparse.Namespace) -> int:
     from heimdall.tooling import deploy_plan, render
 
+    if not args.no_validate and importlib.util.find_spec("kubernetes_validate") is None:
+        print(
+            "error: schema validation needs kubernetes-validate, a development tool "
+            "(python -m pip install -r requirements-dev.txt); or pass --no-validate",
+            file=sys.stderr,
+        )
+        return 2
     stack_file = _stack_file(args.stack)
     if stack_file is None:
         return 2
@@ -56,13 +63,6 @@ def _render(args: argparse.Namespace) -> int:
         )
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    if not args.no_validate and importlib.util.find_spec("kubernetes_validate") is None:
-        print(
-            "error: schema validation needs kubernetes-validate, a development tool "
-            "(python -m pip install -r requirements-dev.txt); or pass --no-validate",
-            file=sys.stderr,
-        )
         return 2
     out = Path(args.out) if args.out else Path("build") / stack_file.name
     render.write(rendering, out, show_secrets=args.show_secrets)
@@ -86,16 +86,17 @@ def _render(args: argparse.Namespace) -> int:
 def _requirements(args: argparse.Namespace) -> int:
     """`-r <file>` for each requirements file the stack needs beyond requirements.txt."""
     from heimdall.database import registry
-    from heimdall.settings.loader import decode_config_value
+    from heimdall.settings.loader import chosen_provider, decode_config_value
     from heimdall.settings.types import PROJECT_ROOT
 
     stack_file = _stack_file(args.stack)
     if stack_file is None:
         return 2
     database = decode_config_value(stack_file.config.get("heimdall:database", "{}"))
-    provider = database.get("provider", "embedded") if isinstance(database, dict) else "embedded"
-    if provider not in registry.PROVIDERS:
-        print(f"error: heimdall:database.provider {provider!r} is not one of: "
+    provider = chosen_provider({"database": database})
+    if provider is None:
+        given = database.get("provider") if isinstance(database, dict) else database
+        print(f"error: heimdall:database.provider {given!r} is not one of: "
               f"{', '.join(sorted(registry.PROVIDERS))}", file=sys.stderr)
         return 2
     path = Path(registry.package_path(provider)) / "requirements.txt"

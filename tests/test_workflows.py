@@ -74,12 +74,30 @@ OIDC_ACTIONS = {
 # Keys that the long-lived credentials of each cloud would use: never in these workflows.
 STATIC_CREDENTIALS = {"aws-access-key-id", "aws-secret-access-key", "credentials_json", "creds"}
 SECRET_EXPRESSION = re.compile(r"^\$\{\{ secrets\.[A-Z_]+ \}\}$")
+# Every remote action is pinned to a commit (zizmor's unpinned-uses): the commit of the newest
+# release of the major version above, read in the action's repository (git rev-list -n1 TAG).
+PINS: dict[str, tuple[str, str]] = {
+    "actions/checkout@v4": ("11d5960a326750d5838078e36cf38b85af677262", "v4.4.0"),
+    "actions/setup-python@v5": ("a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"),
+    "actions/upload-artifact@v4": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "pulumi/actions@v6": ("8582a9e8cc630786854029b4e09281acd6794b58", "v6.6.1"),
+    "aws-actions/configure-aws-credentials@v4": ("7474bc4690e29a8392af63c5b98e7449536d5c3a", "v4.3.1"),
+    "google-github-actions/auth@v2": ("c200f3691d83b41bf9bbd8638997a462592937ed", "v2.1.13"),
+    "azure/login@v2": ("7184910d9eb2b1c5e48f7073824a90609bb9b6d6", "v2.3.1"),
+}
+_PINNED = {f"{key.split('@')[0]}@{sha}": key for key, (sha, _) in PINS.items()}
 
 
 def load(path: Path) -> dict[str, Any]:
     document: dict[str, Any] = yaml.safe_load(path.read_text())
     if True in document:  # YAML 1.1 reads the key `on` as a boolean
         document["on"] = document.pop(True)
+    # A step pinned to a known commit reads as the action's major version (ACTION_INPUTS'
+    # key); the comment naming the release is checked against PINS in the text.
+    steps = [s for job in document.get("jobs", {}).values() for s in job.get("steps", [])]
+    for step in steps + document.get("runs", {}).get("steps", []):
+        if step.get("uses") in _PINNED:
+            step["uses"] = _PINNED[step["uses"]]
     return document
 
 
@@ -126,6 +144,19 @@ def test_workflows_exist_and_parse():
     for path in all_files():
         document = load(path)
         assert document.get("name"), path
+
+
+def test_every_remote_action_is_pinned_to_the_commit_of_a_named_release():
+    for path in all_files():
+        for line in path.read_text().splitlines():
+            match = re.search(r"uses: ([\w./-]+)@(\S+)(.*)$", line)
+            if match is None or match.group(1).startswith("./"):
+                continue
+            name, ref, comment = match.groups()
+            assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{path.name}: pin {name} to a commit"
+            key = _PINNED.get(f"{name}@{ref}")
+            assert key is not None, f"{path.name}: {name}@{ref} is not in PINS"
+            assert comment.strip() == f"# {PINS[key][1]}", f"{path.name}: {line.strip()}"
 
 
 def test_every_step_runs_or_uses_and_every_action_is_known_and_pinned():
@@ -206,7 +237,8 @@ def test_pulumi_steps_take_their_secrets_from_repository_secrets():
 def test_policy_pack_named_by_the_workflows_is_a_pack():
     assert (REPO / "policy" / "PulumiPolicy.yaml").is_file()
     assert (REPO / "policy" / "__main__.py").is_file()
-    assert (REPO / "policy" / "requirements.txt").is_file()
+    # Its venv (policy/venv, PulumiPolicy.yaml) is synced from the workspace's uv.lock.
+    assert (REPO / "policy" / "pyproject.toml").is_file()
 
 
 def listed_stacks(directory: Path, tmp_path: Path) -> list[str]:
@@ -236,9 +268,14 @@ def test_pull_request_runs_tests_render_scan_then_previews_every_stack(tmp_path)
     assert document["on"]["pull_request"]["branches"] == ["main"]
     assert document["permissions"] == {"contents": "read"}
     jobs = document["jobs"]
-    test_commands = " ".join(s.get("run", "") for s in jobs["tests"]["steps"])
-    for command in ("pytest", "ruff check", "mypy", "requirements-checkov.txt"):
-        assert command in test_commands, command
+    # The tests job installs from the lock and runs what .ci/run runs: make test, whose
+    # recipe holds the lock check, the linters, mypy and pytest.
+    test_commands = [s.get("run", "") for s in jobs["tests"]["steps"]]
+    assert "make venv checkov-venv" in test_commands and "make test" in test_commands
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^test: lock-check lint lint-workflows typecheck unit$", makefile, re.M)
+    for command in ("pytest", "ruff check", "mypy", "uv lock --check", "zizmor", "check-jsonschema"):
+        assert command in makefile.replace("$(UV) lock", "uv lock"), command
     preview = jobs["preview"]
     assert set(preview["needs"]) == {"tests", "render", "stacks"}
     assert preview["permissions"]["pull-requests"] == "write"
@@ -307,9 +344,12 @@ def test_each_pulumi_job_installs_the_sdk_of_its_own_stack_only():
     action = yaml.safe_load((REPO / ".github" / "actions" / "pulumi-setup" / "action.yml").read_text())
     assert action["inputs"]["stack"]["required"] is True
     install = next(s["run"] for s in action["runs"]["steps"] if "virtualenv" in s.get("name", "").lower())
-    assert "pip install -r requirements.txt" in install
-    assert 'python -m heimdall requirements "Pulumi.${STACK}.yaml"' in install
-    assert "requirements-dev" not in install
+    # The pinned uv, then the core and the stack's provider's extra from the lock, no dev group.
+    assert "--require-hashes --no-deps -r tools/uv-requirements.txt" in install
+    assert "uv sync --locked\n" in install
+    assert 'extra="$(.venv/bin/python -m heimdall requirements "Pulumi.${STACK}.yaml")"' in install
+    assert "uv sync --locked $extra" in install
+    assert "--group" not in install and "--all-extras" not in install
     for name in ("pull-request.yml", "deploy.yml"):
         for job in workflow(name)["jobs"].values():
             steps = job.get("steps", [])
@@ -317,11 +357,9 @@ def test_each_pulumi_job_installs_the_sdk_of_its_own_stack_only():
             if not setup:
                 continue
             assert setup[0]["with"]["stack"] == pulumi_step(job)["with"]["stack-name"]
-    # The checks install everything: every provider's SDK and the test tools.
-    tests_install = " ".join(
-        s.get("run", "") for s in workflow("pull-request.yml")["jobs"]["tests"]["steps"]
-    )
-    assert "heimdall/database/*/requirements.txt" in tests_install
+    # The checks install everything: every provider's SDK (the extras) and the dev group.
+    makefile = (REPO / "Makefile").read_text()
+    assert "sync --locked --all-extras --group dev" in makefile
 
 
 def test_the_requirements_command_names_each_stack_files_provider_sdk():
@@ -339,9 +377,6 @@ def test_the_requirements_command_names_each_stack_files_provider_sdk():
         provider = json.loads(load_stack_file(str(path)).config.get("heimdall:database", "{}")).get(
             "provider", "embedded"
         )
-        expected = REPO / registry.package_path(provider) / "requirements.txt"
+        extra = registry.spec(provider).extra
         printed = out.getvalue().split()
-        if expected.exists():
-            assert printed == ["-r", str(expected.relative_to(REPO))]
-        else:
-            assert printed == []
+        assert printed == ([] if extra is None else ["--extra", extra])

@@ -11,9 +11,9 @@ stack uses. Then it times the whole test suite once (`pytest -q tests`).
 
 Prints a table, writes build/bench.json. Exit status 0, or with --check 1 when a target is
 missed. Targets: program time at most 1.3x the floor for every stack; no cloud SDK imported
-that the stack does not use; the core install (a fresh venv from requirements.txt alone,
-which must render the dev stack) under 250 MB, measured beside the full install; the test
-suite under 180 s.
+that the stack does not use; the core install (a fresh venv synced from uv.lock with cold
+caches, by uv as `pulumi install` does and by pip for comparison; it must render the dev
+stack) under 250 MB, measured beside the full install; the test suite under 180 s.
 """
 
 from __future__ import annotations
@@ -197,29 +197,55 @@ def _disk_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
 
+def _uv() -> str:
+    """The pinned uv the Makefile installs (.venv-uv), else the one on PATH."""
+    pinned = REPO / ".venv-uv" / "bin" / "uv"
+    return str(pinned) if pinned.exists() else "uv"
+
+
+def _cold_install(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=REPO, env={**os.environ, **env})
+    return time.perf_counter() - started
+
+
 def measure_install(scratch: Path) -> dict[str, Any]:
-    """The core install (a fresh venv from requirements.txt alone) beside the full one
-    (this venv: the development install, every provider's SDK): disk size, and whether the
-    core renders the dev stack (without schema validation, a development tool)."""
-    venv = scratch / "core-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
+    """The core install as a stack gets it, from uv.lock, with cold caches: `uv sync --locked`
+    (what `pulumi install` runs with `toolchain: uv`) beside pip installing the same locked
+    set (`uv export`, --require-hashes, no cache), each timed into a fresh venv; disk sizes;
+    whether the core renders the dev stack (without schema validation, a development tool);
+    and the full development venv's size (this one)."""
+    uv_venv, pip_venv = scratch / "core-uv", scratch / "core-pip"
+    uv_seconds = _cold_install(
+        [_uv(), "sync", "--locked", "--quiet"],
+        {"UV_PROJECT_ENVIRONMENT": str(uv_venv), "UV_CACHE_DIR": str(scratch / "uv-cache"),
+         "UV_PYTHON_DOWNLOADS": "never"},
+    )
+    locked = scratch / "core-requirements.txt"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(REPO / "requirements.txt")],
-        check=True,
-        capture_output=True,
+        [_uv(), "export", "--locked", "--quiet", "--no-dev", "--no-emit-workspace",
+         "--format", "requirements-txt", "--output-file", str(locked)],
+        check=True, capture_output=True, cwd=REPO,
+    )
+    subprocess.run([sys.executable, "-m", "venv", str(pip_venv)], check=True)
+    pip_seconds = _cold_install(
+        [str(pip_venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-cache-dir",
+         "--disable-pip-version-check", "--require-hashes", "--no-deps", "-r", str(locked)],
+        {},
     )
     render = subprocess.run(
-        [str(python), "-m", "heimdall", "render", "Pulumi.dev.yaml", "--no-validate",
-         "--out", str(scratch / "core-render")],
+        [str(uv_venv / "bin" / "python"), "-m", "heimdall", "render", "Pulumi.dev.yaml",
+         "--no-validate", "--out", str(scratch / "core-render")],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=False,
     )
     return {
-        "core_mb": _disk_bytes(venv) / 2**20,
+        "core_mb": _disk_bytes(uv_venv) / 2**20,
+        "core_uv_seconds": uv_seconds,
+        "core_pip_mb": _disk_bytes(pip_venv) / 2**20,
+        "core_pip_seconds": pip_seconds,
         "full_mb": _disk_bytes(Path(sys.prefix)) / 2**20,
         "core_renders_dev": render.returncode == 0,
         "core_render_error": render.stderr.strip().splitlines()[-1:] if render.returncode else [],
@@ -314,7 +340,9 @@ def main() -> int:
     ]
     if install is not None:
         print(
-            f"install: core (requirements.txt) {install['core_mb']:.0f} MB, renders dev: "
+            f"install: core from uv.lock, cold cache: uv sync {install['core_mb']:.0f} MB in "
+            f"{install['core_uv_seconds']:.1f}s, pip (the same locked set) "
+            f"{install['core_pip_mb']:.0f} MB in {install['core_pip_seconds']:.1f}s; renders dev: "
             f"{'yes' if install['core_renders_dev'] else 'NO'}; full (every SDK, tests) "
             f"{install['full_mb']:.0f} MB"
         )

@@ -8,7 +8,7 @@ scripts under test only work when the credentials the pod would get from the Sec
 and only within the policy the docs tell users to grant. The harness itself works as an
 administrator key it creates at start (boto3, which moto depends on).
 
-The AWS CLI: `$AWS_CLI` if set, else the `aws` beside this Python (requirements-dev.txt
+The AWS CLI: `$AWS_CLI` if set, else the `aws` beside this Python (the dev group
 installs `awscli` into the venv), else `aws` on PATH. v1 (PyPI) and v2 (the
 amazon/aws-cli image the pods run) take the same `s3 cp` and `s3api` commands.
 `cli_bin(directory, log)` makes a directory holding an `aws` that appends its arguments to
@@ -53,11 +53,11 @@ def missing_reason() -> Optional[str]:
         import moto.server  # noqa: F401
     except ImportError as error:
         return (f"moto's S3 server is not installed ({error}); "
-                "pip install -r requirements-dev.txt")
+                "make venv (the dev group has moto)")
     cli = aws_cli()
     if cli is None:
         return (f"the AWS CLI was not found (${AWS_CLI_ENV}, beside {sys.executable}, PATH); "
-                "pip install -r requirements-dev.txt installs awscli")
+                "make venv (the dev group has awscli)")
     if not os.access(cli, os.X_OK):
         return f"the AWS CLI {cli} is not executable"
     return None

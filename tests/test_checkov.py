@@ -33,7 +33,7 @@ def checkov_binary() -> Path | None:
 CHECKOV = checkov_binary()
 needs_checkov = pytest.mark.skipif(
     CHECKOV is None,
-    reason="checkov not found: set CHECKOV, or create .venv-checkov (pip install -r requirements-checkov.txt)",
+    reason="checkov not found: set CHECKOV, or create .venv-checkov (make checkov-venv)",
 )
 
 

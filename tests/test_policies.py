@@ -19,8 +19,7 @@ from pulumi.runtime import settings as runtime_settings
 
 pytest.importorskip(
     "pulumi_policy",
-    reason="pulumi-policy is not installed here: it pins protobuf ~=5.29; install "
-    "requirements-dev.txt (which has it) into a virtualenv of its own",
+    reason="pulumi-policy is not installed here: the dev group has it (make venv)",
 )
 
 from pulumi_policy import (  # noqa: E402

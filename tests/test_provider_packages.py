@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,29 +131,38 @@ def test_a_missing_sdk_stops_the_stack_with_one_line_naming_the_install(provider
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    package = registry.package_path(provider)
     assert f"database provider {provider!r} needs the {sdk.replace('_', '-')} SDK" in lines[0]
-    assert f"python -m pip install -r {package}/requirements.txt" in lines[0]
-    assert (REPO / package / "requirements.txt").is_file()
+    extra = registry.spec(provider).extra
+    assert f"`uv sync --locked --extra {extra}`" in lines[0]
+    assert _pyproject()["project"]["optional-dependencies"][extra], extra
 
 
-def test_the_core_requirements_hold_no_cloud_sdk() -> None:
-    names = [
-        line.split(">")[0].split("=")[0].split("<")[0].strip().lower()
-        for line in (REPO / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert sorted(names) == ["pulumi", "pulumi-kubernetes", "pulumi-random", "pydantic", "pyyaml", "tzdata"]
+def _pyproject() -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
 
 
-def test_each_cloud_provider_declares_its_sdk_in_its_package() -> None:
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=\[; ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
+
+
+def test_the_core_holds_no_cloud_sdk() -> None:
+    core = _names(_pyproject()["project"]["dependencies"])
+    assert sorted(core) == ["pulumi", "pulumi-kubernetes", "pulumi-random", "pydantic", "pyyaml", "tzdata"]
+
+
+def test_each_cloud_provider_names_the_extra_that_installs_its_sdk() -> None:
+    extras = _pyproject()["project"]["optional-dependencies"]
+    named = set()
     for provider in registry.PROVIDERS:
-        sdk = registry.spec(provider).sdk
-        requirements = REPO / registry.package_path(provider) / "requirements.txt"
-        if sdk is None:
-            assert not requirements.exists(), provider
-        else:
-            assert sdk.replace("_", "-") in requirements.read_text(), provider
+        spec = registry.spec(provider)
+        assert (spec.sdk is None) == (spec.extra is None), provider
+        if spec.sdk is not None:
+            assert spec.sdk.replace("_", "-") in _names(extras[spec.extra]), provider
+            named.add(spec.extra)
+    # No extra that no provider names: each is one provider's SDK.
+    assert set(extras) == named
 
 
 # --- the shape of the package ---------------------------------------------------------------
@@ -239,26 +250,26 @@ def test_the_policy_pack_needs_only_the_standard_library_of_the_program() -> Non
     assert result.stdout.strip() == "4", result.stderr
 
 
-def test_the_pyproject_extras_match_the_provider_packages() -> None:
+def test_the_lock_pins_every_declared_dependency_with_hashes() -> None:
+    """Every package uv.lock holds for the core, the extras, the dev group and the two other
+    workspace members comes from the registry with a sha256 for each file (sdist and
+    wheels); `make lock-check` (uv lock --check) proves the lock matches the declarations."""
     import tomllib
 
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
-    packaged = {
-        line.strip()
-        for provider in registry.PROVIDERS
-        if (path := REPO / registry.package_path(provider) / "requirements.txt").exists()
-        for line in path.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    assert {r for name, items in extras.items() if name != "all" for r in items} == packaged
-    assert set(extras["all"]) == packaged
-    core = {
-        line.strip()
-        for line in (REPO / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    assert set(project["dependencies"]) == core
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    members = {"heimdall-pulumi", "heimdall-policy", "heimdall-checkov"}
+    packages = [p for p in lock["package"] if p["name"] not in members]
+    assert {p["name"] for p in lock["package"]} >= members
+    for package in packages:
+        files = [package.get("sdist")] if package.get("sdist") else []
+        files += package.get("wheels", [])
+        assert files, package["name"]
+        assert all(f["hash"].startswith("sha256:") for f in files), package["name"]
+    locked = {p["name"] for p in packages}
+    declared = _names(_pyproject()["project"]["dependencies"])
+    declared |= {n for extra in _pyproject()["project"]["optional-dependencies"].values() for n in _names(extra)}
+    declared |= _names(_pyproject()["dependency-groups"]["dev"])
+    assert declared <= locked, sorted(declared - locked)
 
 
 def test_a_stack_loads_only_its_own_providers_settings() -> None:

@@ -7,7 +7,6 @@ A provider is a package (under heimdall/database/, or anywhere importable) with:
   stack, the SDK only for the stack that uses the provider;
 - `component.py`: the `pulumi.ComponentResource` named by `ProviderSpec.component`, taking
   a `DatabaseRequest` and exposing a `DatabaseConnection` as `.connection`;
-- optionally `requirements.txt`: the SDK it needs beyond the core install;
 - optionally `mocks.py` with `COMPUTED` (type token -> what the offline render's mocks
   fill in for that resource), `plan.py` with `AWAITED` (type token -> what `pulumi up`
   waits for, for the deploy plan) and `policy.py` with `CHECKS` (its resources' policy
@@ -44,6 +43,8 @@ class ProviderSpec:
     # Why the section is needed when it is missing; None: the section's defaults apply.
     missing_section: Optional[str] = None
     sdk: Optional[str] = None  # module of the SDK the component imports, e.g. pulumi_aws
+    # The pyproject.toml extra that installs that SDK from uv.lock (`uv sync --extra aws`).
+    extra: Optional[str] = None
     # (database settings, the section) -> the effective database.tls; raises ValueError
     # with one sentence on a setting the provider cannot serve.
     rules: Optional[Callable[[DatabaseSettings, Any], DatabaseTlsSettings]] = None

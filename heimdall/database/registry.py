@@ -84,11 +84,12 @@ def missing_sdk(provider: str) -> Optional[str]:
     when it is (or the provider needs none)."""
     import importlib.util
 
-    needed = spec(provider).sdk
+    provider_spec = spec(provider)
+    needed = provider_spec.sdk
     if needed is None or importlib.util.find_spec(needed) is not None:
         return None
     return (
         f"database provider {provider!r} needs the {needed.replace('_', '-')} SDK, which is "
-        f"not installed: run `python -m pip install -r {package_path(provider)}/requirements.txt` "
-        "in the stack's virtualenv (.venv/bin/python)"
+        f"not installed: run `uv sync --locked --extra {provider_spec.extra}` in the project "
+        "(it installs the SDK from uv.lock into .venv; `pulumi install` alone removes it)"
     )

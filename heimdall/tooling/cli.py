@@ -3,8 +3,9 @@
 - `python -m heimdall render STACK [--out DIR] [--show-secrets]`: the offline render.
 - `python -m heimdall reference`: the configuration reference, from the settings model.
 - `python -m heimdall schema [--stack-file]`: the JSON Schema of the settings.
-- `python -m heimdall requirements STACK`: `-r FILE` for each requirements file the
-  stack needs beyond requirements.txt (its database provider's SDK), for `pip install`.
+- `python -m heimdall requirements STACK`: the `uv sync` options a stack needs beyond the
+  core (`--extra aws` for its database provider's SDK; nothing for a stack that needs none),
+  as in `uv sync --locked $(python -m heimdall requirements STACK)`.
 
 `python -m heimdall render STACK [--out DIR] [--show-secrets]`: exit status 0 rendered
 and valid; 1 the manifests fail schema validation; 2 the stack's settings (or stack
@@ -50,7 +51,7 @@ def _render(args: argparse.Namespace) -> int:
     if not args.no_validate and importlib.util.find_spec("kubernetes_validate") is None:
         print(
             "error: schema validation needs kubernetes-validate, a development tool "
-            "(python -m pip install -r requirements-dev.txt); or pass --no-validate",
+            "(make venv installs it from uv.lock); or pass --no-validate",
             file=sys.stderr,
         )
         return 2
@@ -84,10 +85,9 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _requirements(args: argparse.Namespace) -> int:
-    """`-r <file>` for each requirements file the stack needs beyond requirements.txt."""
+    """`--extra <name>` when the stack's provider needs an SDK beyond the core."""
     from heimdall.database import registry
     from heimdall.settings.loader import chosen_provider, decode_config_value
-    from heimdall.settings.types import PROJECT_ROOT
 
     stack_file = _stack_file(args.stack)
     if stack_file is None:
@@ -99,9 +99,9 @@ def _requirements(args: argparse.Namespace) -> int:
         print(f"error: heimdall:database.provider {given!r} is not one of: "
               f"{', '.join(sorted(registry.PROVIDERS))}", file=sys.stderr)
         return 2
-    path = Path(registry.package_path(provider)) / "requirements.txt"
-    if (PROJECT_ROOT / path).is_file():
-        print(f"-r {path.as_posix()}")
+    extra = registry.spec(provider).extra
+    if extra is not None:
+        print(f"--extra {extra}")
     return 0
 
 
@@ -131,7 +131,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     commands.add_parser("reference", help="print the configuration reference (Markdown)")
     requirements_cmd = commands.add_parser(
         "requirements",
-        help="print `-r FILE` for what a stack needs beyond requirements.txt (its provider's SDK)",
+        help="print the `uv sync` options a stack needs beyond the core (its provider's extra)",
     )
     requirements_cmd.add_argument("stack", help="stack name (Pulumi.STACK.yaml) or a stack file path")
     schema_cmd = commands.add_parser(

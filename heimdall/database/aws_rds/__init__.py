@@ -1,6 +1,6 @@
 """Provider `aws-rds`: Amazon RDS for PostgreSQL.
 
-settings.py: `database.awsRds`; component.py: `AwsRdsPostgres` (needs pulumi-aws, in
-requirements.txt); mocks.py, plan.py, policy.py: its parts of the offline render, the deploy
+settings.py: `database.awsRds`; component.py: `AwsRdsPostgres` (needs pulumi-aws, from
+the pyproject extra `aws`); mocks.py, plan.py, policy.py: its parts of the offline render, the deploy
 plan and the policy pack.
 """

@@ -1,7 +1,7 @@
 """`database.awsRds`: an Amazon RDS for PostgreSQL instance in your VPC (provider aws-rds).
 
 The settings and rules only: importable without pulumi-aws, which the component
-(`component.py`) needs and `requirements.txt` installs.
+(`component.py`) needs and the pyproject extra installs.
 """
 
 from __future__ import annotations
@@ -156,5 +156,6 @@ PROVIDER = ProviderSpec(
     managed=True,
     missing_section="provider 'aws-rds' needs the awsRds section",
     sdk="pulumi_aws",
+    extra="aws",
     rules=_rules,
 )

@@ -1,7 +1,7 @@
 """`database.azure`: an Azure Database for PostgreSQL Flexible Server (provider azure-postgres).
 
 The settings and rules only: importable without pulumi-azure-native, which the component
-(`component.py`) needs and `requirements.txt` installs.
+(`component.py`) needs and the pyproject extra installs.
 """
 
 from __future__ import annotations
@@ -165,5 +165,6 @@ PROVIDER = ProviderSpec(
     managed=True,
     missing_section="provider 'azure-postgres' needs the azure section",
     sdk="pulumi_azure_native",
+    extra="azure",
     rules=_rules,
 )

@@ -1,6 +1,6 @@
 """Provider `gcp-cloudsql`: Google Cloud SQL for PostgreSQL.
 
-settings.py: `database.cloudSql`; component.py: `CloudSqlPostgres` (needs pulumi-gcp, in
-requirements.txt); mocks.py, plan.py, policy.py: its parts of the offline render, the deploy
+settings.py: `database.cloudSql`; component.py: `CloudSqlPostgres` (needs pulumi-gcp, from
+the pyproject extra `gcp`); mocks.py, plan.py, policy.py: its parts of the offline render, the deploy
 plan and the policy pack.
 """

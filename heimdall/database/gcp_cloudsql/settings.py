@@ -1,7 +1,7 @@
 """`database.cloudSql`: a Google Cloud SQL for PostgreSQL instance (provider gcp-cloudsql).
 
 The settings and rules only: importable without pulumi-gcp, which the component
-(`component.py`) needs and `requirements.txt` installs.
+(`component.py`) needs and the pyproject extra installs.
 """
 
 from __future__ import annotations
@@ -171,5 +171,6 @@ PROVIDER = ProviderSpec(
     managed=True,
     missing_section="provider 'gcp-cloudsql' needs the cloudSql section",
     sdk="pulumi_gcp",
+    extra="gcp",
     rules=_rules,
 )

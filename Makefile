@@ -81,7 +81,7 @@ system-deps:
 	fi
 
 unit: venv checkov-venv system-deps
-	CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q
+	CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q -n auto --dist loadfile
 
 test: lock-check lint lint-workflows typecheck unit
 

@@ -38,7 +38,8 @@ needs_checkov = pytest.mark.skipif(
 
 
 def scan(directory: Path) -> list[dict[str, Any]]:
-    """checkov's failed checks for the manifests in `directory`."""
+    """checkov's failed checks for the manifests below `directory` (one process: checkov's
+    start-up, loading every check, costs more than scanning a stack)."""
     assert CHECKOV is not None
     result = subprocess.run(
         [str(CHECKOV), "-d", str(directory), "--config-file", str(CONFIG), "-o", "json"],
@@ -52,6 +53,8 @@ def scan(directory: Path) -> list[dict[str, Any]]:
     reports = reports if isinstance(reports, list) else [reports]
     assert reports and all(r["summary"]["parsing_errors"] == 0 for r in reports)
     assert sum(r["summary"]["passed"] for r in reports) > 0, "checkov checked nothing"
+    manifests = len(list(directory.rglob("*.yaml")))
+    assert sum(r["summary"]["resource_count"] for r in reports) >= manifests, "checkov skipped files"
     return [check for r in reports for check in r["results"]["failed_checks"]]
 
 
@@ -59,16 +62,7 @@ def describe(failed: list[dict[str, Any]]) -> str:
     return "\n".join(f"{c['check_id']} {c['check_name']} on {c['resource']}" for c in failed)
 
 
-@needs_checkov
-@pytest.mark.parametrize("stack", STACK_FILES, ids=lambda p: p.name)
-def test_every_stack_renders_with_zero_checkov_failures(stack, tmp_path):
-    write(run_stack_file(str(stack)), tmp_path)
-    failed = scan(tmp_path)
-    assert not failed, describe(failed)
-
-
-@needs_checkov
-def test_every_optional_object_passes_checkov_too(tmp_path):
+def _optional_objects() -> Any:
     values = {
         "externalUrl": "https://heimdall.example.com",
         "autoscaling": {"enabled": True},
@@ -78,16 +72,45 @@ def test_every_optional_object_passes_checkov_too(tmp_path):
         "auth": {"github": {"clientId": "gh"}},
     }
     config, secret_keys = stack_config(values, {"auth": {"github": {"clientSecret": "x"}}})
-    write(run_stack(config, "full", secret_keys=secret_keys), tmp_path)
-    failed = scan(tmp_path)
+    return run_stack(config, "full", secret_keys=secret_keys)
+
+
+def _insecure() -> Any:
+    config, _ = stack_config({"securityContext": {"privileged": True, "allowPrivilegeEscalation": True}})
+    return run_stack(config, "insecure")
+
+
+@pytest.fixture(scope="module")
+def failed_checks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    """Every scenario rendered into a folder of its own, scanned by one checkov run; its
+    failed checks by folder."""
+    root = tmp_path_factory.mktemp("checkov")
+    for stack in STACK_FILES:
+        write(run_stack_file(str(stack)), root / stack.name)
+    write(_optional_objects(), root / "optional")
+    write(_insecure(), root / "insecure")
+    by_folder: dict[str, list[dict[str, Any]]] = {p.name: [] for p in root.iterdir()}
+    for check in scan(root):
+        by_folder[Path(check["file_abs_path"]).relative_to(root).parts[0]].append(check)
+    return by_folder
+
+
+@needs_checkov
+@pytest.mark.parametrize("stack", STACK_FILES, ids=lambda p: p.name)
+def test_every_stack_renders_with_zero_checkov_failures(stack, failed_checks):
+    failed = failed_checks[stack.name]
     assert not failed, describe(failed)
 
 
 @needs_checkov
-def test_the_scan_has_teeth(tmp_path):
-    config, _ = stack_config({"securityContext": {"privileged": True, "allowPrivilegeEscalation": True}})
-    write(run_stack(config, "insecure"), tmp_path)
-    failed = {c["check_id"] for c in scan(tmp_path)}
+def test_every_optional_object_passes_checkov_too(failed_checks):
+    failed = failed_checks["optional"]
+    assert not failed, describe(failed)
+
+
+@needs_checkov
+def test_the_scan_has_teeth(failed_checks):
+    failed = {c["check_id"] for c in failed_checks["insecure"]}
     assert {"CKV_K8S_16", "CKV_K8S_20"} <= failed  # privileged, allowPrivilegeEscalation
 
 

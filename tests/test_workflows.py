@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -380,3 +381,23 @@ def test_the_requirements_command_names_each_stack_files_provider_sdk():
         extra = registry.spec(provider).extra
         printed = out.getvalue().split()
         assert printed == ([] if extra is None else ["--extra", extra])
+
+
+def test_every_run_script_passes_shellcheck(tmp_path):
+    """What actionlint does for `run:` blocks (actionlint itself does not install here: its
+    PyPI package downloads the binary at build time): each bash script, with every `${{ }}`
+    expression replaced by a word as the runner would substitute it, passes shellcheck."""
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed (.ci/run installs Debian's shellcheck)")
+    scripts = []
+    for where, step in all_steps():
+        if "run" in step and step.get("shell", "bash") == "bash":
+            script = re.sub(r"\$\{\{[^}]*\}\}", "EXPRESSION", step["run"])
+            path = tmp_path / f"{len(scripts)}.sh"
+            path.write_text("#!/usr/bin/env bash\nset -e\n" + script)
+            scripts.append((where, path))
+    assert len(scripts) >= 5
+    for where, path in scripts:
+        result = subprocess.run([shellcheck, "-s", "bash", str(path)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"{where}:\n{result.stdout}"

@@ -25,7 +25,9 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import ec2 as aws_ec2
+from pulumi_aws import rds as aws_rds
+from pulumi_aws import vpc as aws_vpc
 
 from heimdall.database.aws_rds.settings import AwsRdsDatabase
 from heimdall.database.cloud import cloud_tags, slug
@@ -44,7 +46,7 @@ def final_snapshot_identifier(identifier: Optional[str], stack: str) -> str:
 
 class AwsRdsPostgres(pulumi.ComponentResource):
     connection: DatabaseConnection
-    instance: aws.rds.Instance
+    instance: aws_rds.Instance
 
     def __init__(
         self,
@@ -59,7 +61,7 @@ class AwsRdsPostgres(pulumi.ComponentResource):
 
         password, password_value = managed_password(name, request, self, "aws-rds")
 
-        security_group = aws.ec2.SecurityGroup(
+        security_group = aws_ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=rds.vpc_id,
             description=f"Heimdall PostgreSQL: port {request.port} from the allowed sources only",
@@ -69,7 +71,7 @@ class AwsRdsPostgres(pulumi.ComponentResource):
         # One rule per source, named after it, so that removing one replaces nothing else.
         def ingress(source: str, group: Optional[str] = None) -> None:
             cidr = None if group else source
-            aws.vpc.SecurityGroupIngressRule(
+            aws_vpc.SecurityGroupIngressRule(
                 f"{name}-ingress-{slug(source)}",
                 security_group_id=security_group.id,
                 ip_protocol="tcp",
@@ -88,7 +90,7 @@ class AwsRdsPostgres(pulumi.ComponentResource):
         for block in rds.allowed_cidr_blocks:
             ingress(block)
 
-        subnet_group = aws.rds.SubnetGroup(
+        subnet_group = aws_rds.SubnetGroup(
             f"{name}-subnets",
             subnet_ids=rds.subnet_ids,
             description="Heimdall PostgreSQL subnets",
@@ -96,19 +98,19 @@ class AwsRdsPostgres(pulumi.ComponentResource):
             opts=child,
         )
         major = rds.engine_version.split(".")[0]
-        parameter_group = aws.rds.ParameterGroup(
+        parameter_group = aws_rds.ParameterGroup(
             f"{name}-parameters",
             family=f"postgres{major}",
             description="Heimdall PostgreSQL: TLS only",
             parameters=[
-                aws.rds.ParameterGroupParameterArgs(name=key, value=value)
+                aws_rds.ParameterGroupParameterArgs(name=key, value=value)
                 for key, value in {**rds.parameters, "rds.force_ssl": "1"}.items()
             ],
             tags=tags,
             opts=child,
         )
 
-        self.instance = aws.rds.Instance(
+        self.instance = aws_rds.Instance(
             f"{name}-instance",
             _instance_args(rds, request, password_value, security_group, subnet_group, parameter_group, tags),
             opts=pulumi.ResourceOptions(parent=self, protect=request.protect),
@@ -134,12 +136,12 @@ def _instance_args(
     rds: AwsRdsDatabase,
     request: DatabaseRequest[AwsRdsDatabase],
     password: pulumi.Output[str],
-    security_group: aws.ec2.SecurityGroup,
-    subnet_group: aws.rds.SubnetGroup,
-    parameter_group: aws.rds.ParameterGroup,
+    security_group: aws_ec2.SecurityGroup,
+    subnet_group: aws_rds.SubnetGroup,
+    parameter_group: aws_rds.ParameterGroup,
     tags: dict[str, str],
-) -> aws.rds.InstanceArgs:
-    return aws.rds.InstanceArgs(
+) -> aws_rds.InstanceArgs:
+    return aws_rds.InstanceArgs(
         identifier=rds.identifier,
         engine="postgres",
         engine_version=rds.engine_version,

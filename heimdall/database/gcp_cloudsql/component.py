@@ -35,8 +35,9 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+from pulumi_gcp import dns as gcp_dns
+from pulumi_gcp import sql as gcp_sql
 
 from heimdall import kube
 from heimdall.database.cloud import cloud_tags
@@ -53,7 +54,7 @@ WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
 
 class CloudSqlPostgres(pulumi.ComponentResource):
     connection: DatabaseConnection
-    instance: gcp.sql.DatabaseInstance
+    instance: gcp_sql.DatabaseInstance
 
     def __init__(
         self,
@@ -68,7 +69,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         labels = cloud_tags(cloud_sql.labels, label=True)
 
         password, password_value = managed_password(name, request, self, "gcp-cloudsql")
-        self.instance = gcp.sql.DatabaseInstance(
+        self.instance = gcp_sql.DatabaseInstance(
             f"{name}-instance",
             name=cloud_sql.instance_name,
             region=cloud_sql.region,
@@ -77,14 +78,14 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             settings=_instance_settings(cloud_sql, labels),
             opts=stateful,
         )
-        sql_database = gcp.sql.Database(
+        sql_database = gcp_sql.Database(
             f"{name}-database",
             instance=self.instance.name,
             name=request.name,
             deletion_policy="ABANDON",
             opts=stateful,
         )
-        user = gcp.sql.User(
+        user = gcp_sql.User(
             f"{name}-user",
             instance=self.instance.name,
             name=request.username,
@@ -142,17 +143,17 @@ class CloudSqlPostgres(pulumi.ComponentResource):
 
     def _private_dns(
         self, name: str, cloud_sql: CloudSqlDatabase, labels: dict[str, str]
-    ) -> gcp.dns.RecordSet:
+    ) -> gcp_dns.RecordSet:
         """A private zone on the VPC for the instance's DNS name, pointing at its private IP."""
         fqdn = self.instance.dns_name.apply(lambda dns: dns if dns.endswith(".") else dns + ".")
-        zone = gcp.dns.ManagedZone(
+        zone = gcp_dns.ManagedZone(
             f"{name}-dns",
             dns_name=fqdn,
             visibility="private",
             description="Heimdall: the Cloud SQL instance's DNS name on the private network",
-            private_visibility_config=gcp.dns.ManagedZonePrivateVisibilityConfigArgs(
+            private_visibility_config=gcp_dns.ManagedZonePrivateVisibilityConfigArgs(
                 networks=[
-                    gcp.dns.ManagedZonePrivateVisibilityConfigNetworkArgs(
+                    gcp_dns.ManagedZonePrivateVisibilityConfigNetworkArgs(
                         network_url=str(cloud_sql.network)
                     )
                 ]
@@ -160,7 +161,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             labels=labels,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return gcp.dns.RecordSet(
+        return gcp_dns.RecordSet(
             f"{name}-dns-record",
             managed_zone=zone.name,
             name=fqdn,
@@ -182,8 +183,8 @@ def _host_name(dns_name: Optional[str]) -> str:
 
 def _instance_settings(
     cloud_sql: CloudSqlDatabase, labels: dict[str, str]
-) -> gcp.sql.DatabaseInstanceSettingsArgs:
-    return gcp.sql.DatabaseInstanceSettingsArgs(
+) -> gcp_sql.DatabaseInstanceSettingsArgs:
+    return gcp_sql.DatabaseInstanceSettingsArgs(
         tier=cloud_sql.tier,
         edition=cloud_sql.edition,
         availability_type=cloud_sql.availability_type,
@@ -195,7 +196,7 @@ def _instance_settings(
         retain_backups_on_delete=cloud_sql.retain_backups_on_delete,
         # With the proxy, every client goes through it: refuse anything else.
         connector_enforcement="REQUIRED" if cloud_sql.use_auth_proxy else "NOT_REQUIRED",
-        ip_configuration=gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs(
+        ip_configuration=gcp_sql.DatabaseInstanceSettingsIpConfigurationArgs(
             ipv4_enabled=cloud_sql.public_ip,
             private_network=cloud_sql.network,
             allocated_ip_range=cloud_sql.allocated_ip_range,
@@ -205,19 +206,19 @@ def _instance_settings(
             server_ca_mode="GOOGLE_MANAGED_CAS_CA",
             enable_private_path_for_google_cloud_services=False,
             authorized_networks=[
-                gcp.sql.DatabaseInstanceSettingsIpConfigurationAuthorizedNetworkArgs(
+                gcp_sql.DatabaseInstanceSettingsIpConfigurationAuthorizedNetworkArgs(
                     name=f"heimdall-{index}", value=block
                 )
                 for index, block in enumerate(cloud_sql.authorized_networks)
             ]
             or None,
         ),
-        backup_configuration=gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(
+        backup_configuration=gcp_sql.DatabaseInstanceSettingsBackupConfigurationArgs(
             enabled=True,
             point_in_time_recovery_enabled=cloud_sql.point_in_time_recovery,
             transaction_log_retention_days=cloud_sql.transaction_log_retention_days,
             start_time=cloud_sql.backup_start_time,
-            backup_retention_settings=gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
+            backup_retention_settings=gcp_sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
                 retained_backups=cloud_sql.retained_backups, retention_unit="COUNT"
             ),
         ),

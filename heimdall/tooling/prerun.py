@@ -27,6 +27,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
 
@@ -366,9 +367,28 @@ def apply_project_config(project: Project, stack: str, values: dict[str, StackVa
 # --- the language host --------------------------------------------------------------------
 
 
+def _go_float(number: float) -> str:
+    """encoding/json's floatEncoder (golang/go src/encoding/json/encode.go): the shortest
+    digits, in fixed notation unless |x| < 1e-6 or |x| >= 1e21, where `e-07` is `e-7`."""
+    shortest = repr(number)
+    if number != 0 and (abs(number) < 1e-6 or abs(number) >= 1e21):
+        mantissa, exponent = shortest.split("e")
+        digits = exponent[1:].lstrip("0")
+        return f"{mantissa}e{exponent[0]}{digits if exponent[0] == '-' else digits.zfill(2)}"
+    fixed = format(Decimal(shortest), "f")
+    return fixed.rstrip("0").rstrip(".") if "." in fixed else fixed
+
+
 def go_json(value: Any) -> str:
-    """Go's json.Marshal: compact, map keys sorted, <, >, & and U+2028/9 escaped."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Go's json.Marshal: compact, map keys sorted, Go's float text, and <, >, & and
+    U+2028/9 escaped (HTML-safe by default)."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{go_json(str(k))}:{go_json(value[k])}" for k in sorted(value, key=str)) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(go_json(item) for item in value) + "]"
+    if isinstance(value, float):
+        return _go_float(value)
+    text = json.dumps(value, ensure_ascii=False)
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                           ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escaped)

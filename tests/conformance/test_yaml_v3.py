@@ -120,3 +120,17 @@ def test_objects_and_lists_reach_the_program_as_json_with_their_leaf_types(tmp_p
     assert json.loads(render.prerun_stack_file(str(path)).config["heimdall:key"]) == {
         "size": 8, "flags": ["on", True, 1], "empty": {},
     }
+
+
+def test_numbers_are_written_as_go_writes_json(tmp_path: Path) -> None:
+    # P:sdk/go/common/resource/config/object.go:403-407 and 434-436: numbers and objects as
+    # Go's encoding/json writes them (golang/go src/encoding/json/encode.go floatEncoder:
+    # fixed notation unless |x| < 1e-6 or >= 1e21, `e-07` written `e-7`; keys sorted;
+    # <, > and & escaped).
+    assert top_level(tmp_path, "0.00001") == "0.00001"
+    assert top_level(tmp_path, "1.5e-7") == "1.5e-7"
+    path = tmp_path / "Pulumi.y.yaml"
+    path.write_text("config:\n  heimdall:key: {z: 1e21, a: 0.00001, m: '<b&c>'}\n")
+    assert render.prerun_stack_file(str(path)).config["heimdall:key"] == (
+        '{"a":0.00001,"m":"\\u003cb\\u0026c\\u003e","z":1e+21}'
+    )

@@ -370,6 +370,8 @@ def apply_project_config(project: Project, stack: str, values: dict[str, StackVa
 def _go_float(number: float) -> str:
     """encoding/json's floatEncoder (golang/go src/encoding/json/encode.go): the shortest
     digits, in fixed notation unless |x| < 1e-6 or |x| >= 1e21, where `e-07` is `e-7`."""
+    if not math.isfinite(number):
+        return json.dumps(number)  # Go refuses these; a stack file never gets here (_as_go_json)
     shortest = repr(number)
     if number != 0 and (abs(number) < 1e-6 or abs(number) >= 1e21):
         mantissa, exponent = shortest.split("e")

@@ -184,6 +184,14 @@ def load_project(path: Path) -> Project:
     if not isinstance(raw_config, dict):
         raise PreRunError(f"could not validate '{path}': #/config: expected object")
     config = {str(k): _declaration(name, str(k), v, path) for k, v in raw_config.items()}
+    for key in config:
+        if any(char in key.split(":", 1)[-1] for char in '.["'):
+            # The CLI reads a declared key as a property path (config.go:96 and 311,
+            # Get(key, true)), with its own coercions: not mirrored here, so say so.
+            raise PreRunError(
+                f"{path}: config declaration '{key}' names a nested path; the offline render "
+                "does not mirror those: declare the top-level key instead"
+            )
     project = Project(name=name, path=path, runtime=runtime, runtime_options=options, config=config)
     _check_declarations(project)
     return project

@@ -306,3 +306,10 @@ def test_a_wrong_type_makes_the_render_exit_2_before_anything_is_written(tmp_pat
     assert capsys.readouterr().err == (
         "error: validating stack config: Stack 's' with configuration key 'replicas' must be of type 'integer'\n"
     )
+
+
+def test_a_declaration_of_a_nested_path_is_refused_as_not_mirrored(tmp_path: Path) -> None:
+    # P:pkg/workspace/config.go:96 and 311 read a declared key as a property path
+    # (config.Map.Get(key, true)); the render does not mirror that and says so.
+    message = prerun_error(tmp_path, "  database.provider: {type: string}\n", "")
+    assert "config declaration 'database.provider' names a nested path" in message

@@ -20,48 +20,57 @@ from tests.conftest import REPO, STACK_FILES
 WORKFLOWS = REPO / ".github" / "workflows"
 LOCAL_ACTIONS = REPO / ".github" / "actions"
 
-# Inputs of each action, from its action.yml at the major version used.
+# Inputs of each action, exactly as its action.yml declares them at the tag the workflows use
+# (owner/repo@tag, commit: the file read).
 ACTION_INPUTS: dict[str, set[str]] = {
+    # actions/checkout@v4:action.yml (11d5960a3267)
     "actions/checkout@v4": {
         "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user",
         "persist-credentials", "path", "clean", "filter", "sparse-checkout",
         "sparse-checkout-cone-mode", "fetch-depth", "fetch-tags", "show-progress", "lfs",
-        "submodules", "set-safe-directory", "github-server-url",
+        "submodules", "set-safe-directory", "github-server-url", "allow-unsafe-pr-checkout",
     },
+    # actions/setup-python@v5:action.yml (a26af69be951)
     "actions/setup-python@v5": {
         "python-version", "python-version-file", "cache", "architecture", "check-latest",
         "token", "cache-dependency-path", "update-environment", "allow-prereleases",
-        "freethreaded", "pip-version", "pip-install",
+        "freethreaded",
     },
+    # actions/upload-artifact@v4:action.yml (ea165f8d65b6)
     "actions/upload-artifact@v4": {
-        "name", "path", "if-no-files-found", "retention-days", "compression-level",
-        "overwrite", "include-hidden-files",
+        "name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite",
+        "include-hidden-files",
     },
-    # pulumi/actions action.yml (v6).
+    # pulumi/actions@v6:action.yml (8582a9e8cc63)
     "pulumi/actions@v6": {
         "command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir",
         "comment-on-pr", "comment-on-pr-number", "comment-on-summary", "github-token",
         "cloud-url", "secrets-provider", "parallel", "message", "config-map",
-        "expect-no-changes", "diff", "replace", "target", "target-dependents", "policyPacks",
-        "policyPackConfigs", "refresh", "upsert", "remove", "edit-pr-comment", "color",
-        "exclude-protected", "plan", "suppress-outputs", "suppress-progress",
-        "always-include-summary",
+        "expect-no-changes", "diff", "replace", "exclude", "exclude-dependents", "target",
+        "target-dependents", "policyPacks", "policyPackConfigs", "refresh", "upsert", "remove",
+        "edit-pr-comment", "color", "exclude-protected", "plan", "suppress-outputs",
+        "suppress-progress", "always-include-summary", "continue-on-error", "log-verbosity",
+        "log-flow", "debug",
     },
+    # aws-actions/configure-aws-credentials@v4:action.yml (7474bc4690e2)
     "aws-actions/configure-aws-credentials@v4": {
-        "audience", "aws-access-key-id", "aws-secret-access-key", "aws-session-token",
-        "aws-region", "mask-aws-account-id", "role-to-assume", "web-identity-token-file",
-        "role-duration-seconds", "role-session-name", "role-external-id",
-        "role-skip-session-tagging", "http-proxy", "inline-session-policy",
-        "managed-session-policies", "output-credentials", "unset-current-credentials",
-        "disable-retry", "retry-max-attempts", "special-characters-workaround",
+        "aws-region", "role-to-assume", "aws-access-key-id", "aws-secret-access-key",
+        "aws-session-token", "web-identity-token-file", "role-chaining", "audience",
+        "http-proxy", "mask-aws-account-id", "role-duration-seconds", "role-external-id",
+        "role-session-name", "role-skip-session-tagging", "inline-session-policy",
+        "managed-session-policies", "output-credentials", "output-env-credentials",
+        "unset-current-credentials", "disable-retry", "retry-max-attempts",
+        "special-characters-workaround", "use-existing-credentials",
     },
+    # google-github-actions/auth@v2:action.yml (c200f3691d83)
     "google-github-actions/auth@v2": {
         "project_id", "workload_identity_provider", "service_account", "audience",
         "credentials_json", "create_credentials_file", "export_environment_variables",
         "token_format", "delegates", "universe", "request_reason", "cleanup_credentials",
-        "access_token_lifetime", "access_token_scopes", "access_token_subject",
-        "retries", "backoff", "backoff_limit", "id_token_audience", "id_token_include_email",
+        "access_token_lifetime", "access_token_scopes", "access_token_subject", "retries",
+        "backoff", "backoff_limit", "id_token_audience", "id_token_include_email",
     },
+    # azure/login@v2:action.yml (7184910d9eb2)
     "azure/login@v2": {
         "creds", "client-id", "tenant-id", "subscription-id", "enable-AzPSSession",
         "environment", "allow-no-subscriptions", "audience", "auth-type",

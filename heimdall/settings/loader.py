@@ -141,16 +141,24 @@ def settings_from_config(
     return settings
 
 
-def load_settings() -> Settings:
-    """Read the running stack's `heimdall:` config. Raises SettingsError on bad values,
-    and when the chosen database provider's SDK is not installed."""
-    from pulumi.runtime import config as runtime_config
+def program_config() -> tuple[dict[str, str], frozenset[str]]:
+    """The stack's config as the Python language host hands it to the program, in a real
+    `pulumi up` and in the offline render alike: PULUMI_CONFIG, a JSON object of namespaced
+    keys to strings (secure values decrypted), and PULUMI_CONFIG_SECRET_KEYS, a JSON list of
+    the keys holding secure values (pulumi/pulumi sdk/python/cmd/pulumi-language-python
+    main.go Run and constructConfig; read with the SDK's own readers,
+    sdk/python/lib/pulumi/runtime/config.py get_config_env, get_config_secret_keys_env)."""
+    from pulumi.runtime import get_config_env, get_config_secret_keys_env
 
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | {
-        key for key in merged if runtime_config.is_config_secret(key)
-    }
-    settings = settings_from_config(merged, secret_keys)
+    config = {str(key): str(value) for key, value in get_config_env().items()}
+    return config, frozenset(get_config_secret_keys_env())
+
+
+def load_settings() -> Settings:
+    """Read the running stack's `heimdall:` config (`program_config`). Raises SettingsError
+    on bad values, and when the chosen database provider's SDK is not installed."""
+    config, secret_keys = program_config()
+    settings = settings_from_config(config, set(secret_keys))
     missing = registry.missing_sdk(settings.database.provider)
     if missing is not None:
         raise SettingsError(missing)

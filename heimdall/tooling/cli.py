@@ -7,9 +7,11 @@
   core (`--extra aws` for its database provider's SDK; nothing for a stack that needs none),
   as in `uv sync --locked $(python -m heimdall requirements STACK)`.
 
-`python -m heimdall render STACK [--out DIR] [--show-secrets]`: exit status 0 rendered
-and valid; 1 the manifests fail schema validation; 2 the stack's settings (or stack
-file) are invalid, with one line saying why.
+`python -m heimdall render STACK [--out DIR] [--show-secrets]`: first what `pulumi
+preview` does before the program runs (tooling/prerun.py: Pulumi.yaml, the stack file, the
+project's config declarations, the config handed to the program); exit status 0 rendered
+and valid; 1 the manifests fail schema validation; 2 the stack's settings (or stack file,
+or project) are invalid, with one line saying why (the CLI's own words where it would stop).
 
 `python -m heimdall schema [--stack-file]`: the JSON Schema of the settings on stdout
 (with `--stack-file`, of a whole Pulumi.<stack>.yaml, for editors).
@@ -32,13 +34,17 @@ if TYPE_CHECKING:
 
 
 def _stack_file(stack: str) -> Optional[StackFile]:
-    """The stack file, or None after printing one line on stderr."""
+    """The stack file as the program would get it from `pulumi preview` (its project's
+    config applied and checked), or None after printing one line on stderr."""
     from heimdall.tooling import render
+    from heimdall.tooling.prerun import PreRunError
     from heimdall.tooling.stack_yaml import StackFileError
 
     try:
-        return render.load_stack_file(stack)
+        return render.prerun_stack_file(stack)
     except StackFileError as error:  # file:line:column: what the Pulumi CLI would refuse
+        print(f"error: {error}", file=sys.stderr)
+    except PreRunError as error:  # the CLI's own message, before the program runs
         print(f"error: {error}", file=sys.stderr)
     except (OSError, ValueError) as error:
         print(f"error: cannot read stack file for {stack!r}: {error}", file=sys.stderr)

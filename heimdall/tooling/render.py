@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
+import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -24,7 +25,8 @@ from pulumi.runtime import settings as runtime_settings
 
 from heimdall.engine_values import unwrap_secret
 from heimdall.settings import NAMESPACE, Settings, load_settings
-from heimdall.tooling import stack_yaml
+from heimdall.settings.types import PROJECT_ROOT
+from heimdall.tooling import prerun
 from heimdall.tooling.mocks import (
     UNKNOWN,
     HeimdallMocks,
@@ -32,99 +34,48 @@ from heimdall.tooling.mocks import (
     RecordingMonitor,
     Registration,
 )
+from heimdall.tooling.prerun import (
+    SECRET_PLACEHOLDER,
+    StackFile,
+    config_value,
+    load_stack_file,
+    resolve_stack_file,
+)
 
 PROJECT = "heimdall"
 MASK = "********"
-SECRET_PLACEHOLDER = "stack-file-secret-placeholder-0123456789abcdef"
 KUBERNETES_VERSIONS = ("1.30.0", "1.34.0")
 HELM_PREFIX = "kubernetes:helm.sh/"
 
 
-# --- stack files ------------------------------------------------------------------------
+# --- stack files: read, checked and handed over as `pulumi preview` does (prerun.py) ---------
 
 
-@dataclass(frozen=True)
-class StackFile:
-    name: str
-    config: dict[str, str]  # as Pulumi holds it: namespaced keys, string values
-    secret_keys: frozenset[str]
-
-
-def _replace_secure(value: Any) -> tuple[Any, bool]:
-    """Encrypted `secure:` values cannot be decrypted offline: use a placeholder."""
-    if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
-        found = False
-        result = {}
-        for key, item in value.items():
-            result[key], secret = _replace_secure(item)
-            found = found or secret
-        return result, found
-    if isinstance(value, list):
-        items = [_replace_secure(item) for item in value]
-        return [i for i, _ in items], any(s for _, s in items)
-    return value, False
-
-
-def config_value(value: Any) -> str:
-    """A YAML value as Pulumi passes it to the program: strings, JSON for the rest."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
-
-
-def resolve_stack_file(stack: str) -> Path:
-    path = Path(stack)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    return Path(f"Pulumi.{stack}.yaml")
-
-
-def _as_go_json(value: Any, path: Path, key: str) -> Any:
-    """What Go's encoding/json makes of a decoded value: integral floats print as
-    integers (1.0 is `1`), NaN and infinities are refused."""
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise stack_yaml.StackFileError(
-                f"{path}: {key}: {value} is not a value the Pulumi CLI can pass to the program"
-            )
-        return int(value) if value.is_integer() and abs(value) < 1e21 else value
-    if isinstance(value, dict):
-        return {k: _as_go_json(v, path, key) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_as_go_json(v, path, key) for v in value]
-    return value
-
-
-def load_stack_file(stack: str) -> StackFile:
-    """Read `Pulumi.<stack>.yaml` (or a path) as the Pulumi CLI does (stack_yaml.py).
-    Unqualified keys belong to the project. Raises OSError, or StackFileError (one
-    line: file:line:column: message)."""
+def prerun_stack_file(stack: str) -> StackFile:
+    """The stack file with its project's config applied and checked, as the CLI does before
+    the program runs. Raises OSError, StackFileError or PreRunError (one line each)."""
     path = resolve_stack_file(stack)
-    document = stack_yaml.load(path.read_text(), str(path)) or {}
-    if not isinstance(document, dict):
-        raise stack_yaml.StackFileError(f"{path}: a stack file is a mapping (config: ...)")
-    raw = document.get("config") or {}
-    if not isinstance(raw, dict):
-        raise stack_yaml.StackFileError(f"{path}: 'config' must be a mapping")
-    config: dict[str, str] = {}
-    secret_keys: set[str] = set()
-    for key, value in raw.items():
-        key = str(key)
-        full_key = key if ":" in key else f"{PROJECT}:{key}"
-        if value is None:
-            # `key:` with no value: the CLI passes the empty string.
-            config[full_key] = ""
-            continue
-        plain, secret = _replace_secure(_as_go_json(value, path, key))
-        config[full_key] = config_value(plain)
-        if secret:
-            secret_keys.add(full_key)
-    name = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    return StackFile(name=name, config=config, secret_keys=frozenset(secret_keys))
+    project = prerun.load_project(prerun.find_project(path, PROJECT_ROOT))
+    stack_file = load_stack_file(str(path), project.name)
+    values = prerun.apply_project_config(project, stack_file.name, stack_file.values)
+    return StackFile(name=stack_file.name, values=values)
+
+
+@contextmanager
+def _language_host_env(config: Mapping[str, str], secret_keys: Iterable[str]) -> Iterator[None]:
+    """The program's environment as the Python language host sets it (prerun.py)."""
+    values = {k: prerun.StackValue(v, secure=k in set(secret_keys)) for k, v in config.items()}
+    env = prerun.language_host_env(values)
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # --- running under mocks --------------------------------------------------------------------
@@ -264,8 +215,8 @@ def run_stack(
     """
     from heimdall.program import deploy
 
-    pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
-    try:
+    secret_keys = list(secret_keys)
+    with _language_host_env(config, secret_keys):
         # Settings first: a bad value must stop everything before Pulumi starts.
         settings = load_settings()
         loop = asyncio.new_event_loop()
@@ -284,8 +235,6 @@ def run_stack(
             resolved, secret = loop.run_until_complete(_resolve(outputs))
         finally:
             callbacks.close()
-    finally:
-        pulumi.runtime.set_all_config({})
     return Rendering(
         settings=settings,
         registrations=monitor.registrations,
@@ -307,7 +256,7 @@ async def _resolve(outputs: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]
 
 
 def run_stack_file(stack: str, preview: bool = False) -> Rendering:
-    stack_file = load_stack_file(stack)
+    stack_file = prerun_stack_file(stack)
     return run_stack(
         stack_file.config, stack_file.name, secret_keys=stack_file.secret_keys, preview=preview
     )
@@ -440,6 +389,11 @@ def summary(rendering: Rendering, out: Optional[Path] = None) -> str:
 
 __all__ = [
     "NAMESPACE",
+    "SECRET_PLACEHOLDER",
+    "StackFile",
+    "config_value",
+    "prerun_stack_file",
+    "resolve_stack_file",
     "Rendering",
     "load_stack_file",
     "run_stack",

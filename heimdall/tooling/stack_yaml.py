@@ -71,9 +71,14 @@ _FLOATS = {
 }
 _YAML_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
+# yaml.v3 resolve.go allowedTimestampFormats, tried with Go's time.Parse:
+# "2006-1-2T15:4:5.999999999Z07:00" (and lower-case t): a zone is required;
+# "2006-1-2 15:4:5.999999999": no zone allowed; "2006-1-2". Go takes `.` or `,` before the
+# fraction and reads at most nine of its digits.
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:(?:[Tt]| )(\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?(Z|[-+]\d{2}:\d{2})?)?$"
+    r"(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})([.,]\d+)?(Z|[-+]\d{2}:\d{2})"
+    r"| (\d{1,2}):(\d{1,2}):(\d{1,2})([.,]\d+)?)?$"
 )
 
 
@@ -94,8 +99,13 @@ def _go_int(text: str) -> int | None:
 
 
 def _go_time_string(match: re.Match[str]) -> str | None:
-    """time.Time.String() of a YAML timestamp, as Pulumi turns one into config text."""
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    """time.Time.String() of a YAML timestamp, as Pulumi turns one into config text
+    (object.go unmarshalObject: `case time.Time: v.String()`). Without a zone Go's
+    time.Parse gives UTC; an offset that is not the machine's local one (UTC on CI) is a
+    zone named by the offset."""
+    groups = match.groups()
+    year, month, day = groups[0:3]
+    hour, minute, second, fraction, zone = groups[3:8] if groups[3] else (*groups[8:12], None)
     try:
         tz: dt.tzinfo = dt.UTC
         if zone and zone != "Z":
@@ -109,8 +119,9 @@ def _go_time_string(match: re.Match[str]) -> str | None:
     except ValueError:
         return None
     text = moment.strftime("%Y-%m-%d %H:%M:%S")
-    if fraction and fraction.strip(".0"):
-        text += fraction.rstrip("0")
+    digits = (fraction or ".")[1:10].rstrip("0")
+    if digits:
+        text += "." + digits
     offset_text = moment.strftime("%z")
     name = "UTC" if tz is dt.UTC else offset_text[:5]
     return f"{text} {offset_text} {name}"

@@ -153,7 +153,7 @@ STICKY_INGRESS_CLASSES = ("nginx", "traefik")
 
 class Ingress(Model):
     enabled: bool = Field(default=False, description="Create an Ingress.")
-    class_name: Optional[DnsSubdomain] = Field(default=None, description="IngressClass name; empty uses the cluster's default. gce and gce-internal (GKE) become the kubernetes.io/ingress.class annotation, the only thing GKE's controller reads.")
+    class_name: Optional[DnsSubdomain] = Field(default=None, description="IngressClass name; empty uses the cluster's default. gce and gce-internal (GKE) become the kubernetes.io/ingress.class annotation, the only thing GKE's controller reads. nginx and traefik get cookie affinity when sessions must be sticky (OAuth or Tenable with 2+ pods).")
     host: Optional[Hostname] = Field(default=None, description="Host name users reach Heimdall at (required when enabled).")
     tls_secret_name: Optional[DnsSubdomain] = Field(default=None, description="Secret with the TLS certificate for host; also makes the derived URL https.")
     annotations: dict[str, str] = Field(default={}, description="Annotations of the Ingress (e.g. for cert-manager or body size).")

@@ -15,13 +15,13 @@ from pydantic import Field, create_model, model_validator
 
 from heimdall.database import registry
 from heimdall.settings.app import (
+    STICKY_INGRESS_CLASSES,
     Admin,
     Banners,
     CaCertificates,
-    Gateway,
     ExternalUrl,
+    Gateway,
     Ingress,
-    STICKY_INGRESS_CLASSES,
     JwtDuration,
     Migration,
     Probes,
@@ -65,7 +65,9 @@ class Settings(Model):
         le=50,
         description=(
             "Heimdall pods. 2 or more keep Heimdall serving during upgrades; 0 stops it "
-            "(a maintenance window, see docs/upgrades.md)."
+            "(a maintenance window, see docs/upgrades.md). With an OAuth provider or Tenable, 2 or "
+            "more need sticky sessions: set for ingress-nginx and Traefik, refused behind a "
+            "gateway route (docs/authentication.md)."
         ),
     )
     resources: Resources = Field(default=requests_and_limits("250m", "512Mi", "1", "1Gi"), description="Requests and limits of the Heimdall container.")

@@ -100,7 +100,7 @@ def handover(fullname: str, release: str, claim: str | None, conv: Conversion) -
     Helm 3 keeps a release in Secrets labelled owner=helm,name=<release>; without them
     Helm forgets the release and leaves its objects as they are."""
     k = conv.kubectl()
-    conv.steps.insert(0, f"take a dump first and keep it (docs/operations.md, \"Taking over a Helm chart install\", path 1, step 3)")
+    conv.steps.insert(0, "take a dump first and keep it (docs/operations.md, \"Taking over a Helm chart install\", path 1, step 3)")
     conv.steps.insert(1, f"stop the chart's Heimdall: {k} scale statefulset {fullname} --replicas=0")
     if claim:
         conv.steps.append(

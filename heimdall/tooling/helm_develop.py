@@ -32,7 +32,7 @@ from heimdall.tooling.from_helm import (
     truthy,
     unknown_keys,
 )
-from heimdall.tooling.helm_released import ENV as RELEASED_ENV
+from heimdall.tooling.helm_released import KNOWN as RELEASED_KNOWN
 from heimdall.tooling.helm_released import identifier
 
 CHART = "mitre/heimdall-helm develop (chart 1.0.0, unreleased)"
@@ -112,7 +112,7 @@ def database(values: dict[str, Any], release: str, secret: str, conv: Conversion
             "name": identifier("database", str(auth.get("database") or "heimdall"), conv, where),
             "username": identifier("user", str(auth.get("username") or "postgres"), conv, where),
         }
-        claim = f"data-{pg}-0"
+        claim: Optional[str] = f"data-{pg}-0"
         embedded: dict[str, Any] = {"image": {"tag": "17"}, "existingClaim": claim}
         if found := helm_chart.resources((postgresql.get("primary") or {}).get("resources")):
             embedded["resources"] = found
@@ -120,10 +120,6 @@ def database(values: dict[str, Any], release: str, secret: str, conv: Conversion
         conv.steps.append(
             f"check the data's major version and set database.embedded.image.tag to it (17 written): "
             f"{k} exec {pg}-0 -- cat /bitnami/postgresql/data/PG_VERSION"
-        )
-        conv.steps.append(
-            "after the chart's workloads are gone, reshape the Bitnami volume for the official image: "
-            "docs/operations.md, path 2, step 4 (heimdall/scripts/adopt-bitnami-data.sh)"
         )
         password: SecretRef = (str(auth.get("existingSecret") or pg), "postgres-password")
         if conv.secrets_mode == "adopt":
@@ -172,7 +168,7 @@ def _tls(env: dict[str, str], conv: Conversion) -> None:
 def convert(raw: dict[str, Any], release: str, namespace: str, stack: Optional[str], secrets_mode: str) -> Conversion:
     conv = Conversion(CHART, namespace, stack, secrets_mode)
     conv.unknown = [
-        f"{key} (no develop template reads it)" if key in RELEASED_ENV else key for key in unknown_keys(raw, KNOWN)
+        f"{key} (a 3.3.3 key: no develop template reads it)" if key in RELEASED_KNOWN else key for key in unknown_keys(raw, KNOWN)
     ]
     values = merge(DEFAULTS, raw)
     name = helm_chart.fullname(values, release)
@@ -249,4 +245,9 @@ def convert(raw: dict[str, Any], release: str, namespace: str, stack: Optional[s
         if key in (raw.get("heimdall") or {}) and (key != "gateway" or (heimdall.get("gateway") or {}).get("enabled")):
             conv.not_carried.append(f"heimdall.{key}: {what}")
     helm_chart.handover(name, release, claim, conv)
+    if claim:
+        conv.steps.append(
+            "reshape the Bitnami volume for the official image once (docs/operations.md, \"Taking over a "
+            "Helm chart install\", path 2, step 4: heimdall/scripts/adopt-bitnami-data.sh)"
+        )
     return conv

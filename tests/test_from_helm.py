@@ -8,13 +8,15 @@ it is committed here):
   13-24 (`heimdall.fullname`: the release name when it contains the chart name
   `heimdall`, else `<release>-heimdall`); `postgresql-persistentvolumeclaim.yaml` line 5
   (the claim `<fullname>-db-data`, a claim of its own, not a volumeClaimTemplate) and
-  `postgresql-statefulset.yaml` (`claimName: <fullname>-db-data` when
-  `postgresql.persistence.enabled`, PGDATA /var/lib/postgresql/data/pgdata);
-  `secrets.yaml` (the Secret `<fullname>`, keys `jwtSecret`, `apiKeySecret`,
-  `adminPassword`, `databasePassword`, `githubClientSecret`, ...).
+  `postgresql-statefulset.yaml` line 86 (`claimName: <fullname>-db-data` when
+  `postgresql.persistence.enabled`; PGDATA /var/lib/postgresql/data/pgdata, line 46);
+  `secrets.yaml` (the Secret `<fullname>`, keys `jwtSecret` (line 24, always written),
+  `apiKeySecret`, `adminPassword`, `databasePassword`, `githubClientSecret`, ...;
+  `ldapPassword` only when it is literally true, line 72).
 - develop (commit 9953164): `heimdall/templates/heimdall-statefulset.yaml` (envFrom the
-  Secret `heimdall.existingSecret`, DATABASE_PASSWORD from `externalDatabase.existingSecret`
-  key `existingSecretPasswordKey`); the Bitnami subchart's claim `data-<release>-postgresql-0`
+  Secret `heimdall.existingSecret`, line 106; DATABASE_PASSWORD from
+  `externalDatabase.existingSecret` key `existingSecretPasswordKey`, line 127); the
+  Bitnami subchart's claim `data-<release>-postgresql-0`
   (bitnami/charts 5165628, bitnami/postgresql/templates/primary/statefulset.yaml lines 10
   and 687-691, values.yaml `primary.persistence.volumeName: "data"`,
   bitnami/common/templates/_names.tpl lines 26-38).
@@ -180,3 +182,34 @@ def test_an_unreadable_values_file_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["from-helm", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: cannot read values file") and err.count("\n") == 1
+
+
+def test_the_ldap_bind_password_never_reached_the_charts_secret_so_it_is_asked_for(tmp_path, monkeypatch, capsys):
+    # 3.3.3 secrets.yaml line 72 writes ldapPassword only when the value is literally true.
+    source = tmp_path / "values.yaml"
+    source.write_text(yaml.safe_dump({
+        "ldapEnabled": True, "ldapHost": "ldap.example.com", "ldapBindDn": "cn=heimdall,dc=example,dc=com",
+        "ldapPassword": "ldap-bind-secret-42", "ldapSearchBase": "dc=example,dc=com",
+    }))
+    monkeypatch.chdir(tmp_path)
+    assert main(["from-helm", str(source)]) == 0
+    captured = capsys.readouterr()
+    ldap = yaml.safe_load(captured.out)["config"]["heimdall:auth"]["ldap"]
+    assert ldap["bindDn"] == "cn=heimdall,dc=example,dc=com" and "existingSecret" not in ldap
+    assert "pulumi config set --secret --path auth.ldap.bindPassword    # prompts (no echo)" in captured.err
+    assert "ldap-bind-secret-42" not in captured.out + captured.err
+
+
+def test_a_conversion_the_program_would_refuse_writes_nothing(tmp_path, monkeypatch, capsys):
+    # OIDC with an autoscaler behind an ingress class the program cannot make sticky.
+    values = yaml.safe_load(DEVELOP.read_text())
+    values["heimdall"]["ingress"]["className"] = "kong"
+    values["heimdall"]["config"]["EXTERNAL_URL"] = "https://heimdall.corp.example.com/authn"
+    source = tmp_path / "values.yaml"
+    source.write_text(yaml.safe_dump(values))
+    monkeypatch.chdir(tmp_path)
+    assert main(["from-helm", str(source), "--stack", "refused"]) == 2
+    err = capsys.readouterr().err
+    assert not (tmp_path / "Pulumi.refused.yaml").exists()
+    (last,) = [line for line in err.splitlines() if line.startswith("error:")]
+    assert "needs sticky sessions" in last and "className is kong" in last

@@ -213,3 +213,24 @@ def test_a_conversion_the_program_would_refuse_writes_nothing(tmp_path, monkeypa
     assert not (tmp_path / "Pulumi.refused.yaml").exists()
     (last,) = [line for line in err.splitlines() if line.startswith("error:")]
     assert "needs sticky sessions" in last and "className is kong" in last
+
+
+def test_develop_values_with_the_bitnami_subchart_and_inline_secrets(tmp_path, monkeypatch, capsys):
+    values_file = DATA / "values-develop-embedded.yaml"
+    stack_file, printed = convert(tmp_path, monkeypatch, capsys, values_file, "--release", "heimdall")
+    inline = yaml.safe_load(values_file.read_text())["heimdall"]["secrets"].values()
+    assert inline and not [v for v in inline if v in stack_file.read_text() or v in printed]
+    rendering = checked(stack_file, tmp_path)
+    database = rendering.manifest("StatefulSet", "heimdall-postgres")["spec"]["template"]["spec"]
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in database["volumes"] if "persistentVolumeClaim" in v]
+    assert claims == ["data-heimdall-postgresql-0"]
+    env = env_of(containers(rendering.manifest("StatefulSet", "heimdall")["spec"]["template"]["spec"], "heimdall"))
+    assert env["GITHUB_CLIENTSECRET"] == {"secret": ("heimdall-secrets", "GITHUB_CLIENTSECRET")}
+    assert env["JWT_SECRET"] == {"secret": ("heimdall-secrets", "JWT_SECRET")}
+    # Bitnami's password goes into the chart's Secret through a file, never a command line.
+    assert (
+        "printf '{\"data\":{\"DATABASE_PASSWORD\":\"%s\"}}' \"$(kubectl -n heimdall get secret "
+        "heimdall-postgresql -o jsonpath='{.data.postgres-password}')\" > patch.json"
+    ) in printed
+    assert "adopt-bitnami-data.sh" in printed
+    assert rendering.settings.banners.warning == "Authorized use only"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from heimdall.tooling.from_helm import MOVING_TAGS, Conversion
+from heimdall.tooling.helm_conversion import MOVING_TAGS, Conversion
 
 CHART_NAME = "heimdall"  # Chart.yaml `name` on both lines
 

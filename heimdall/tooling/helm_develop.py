@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from heimdall.tooling import helm_chart
-from heimdall.tooling.from_helm import (
+from heimdall.tooling.helm_conversion import (
     PROGRAM_OWNED,
     Conversion,
     SecretRef,

@@ -20,7 +20,7 @@ import re
 from typing import Any, Optional
 
 from heimdall.tooling import helm_chart
-from heimdall.tooling.from_helm import (
+from heimdall.tooling.helm_conversion import (
     Conversion,
     SecretRef,
     heimdall_settings,

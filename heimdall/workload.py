@@ -59,12 +59,16 @@ TRAEFIK_STICKY_ANNOTATIONS = {
 
 def sticky_annotations(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
     """(Service, Ingress) annotations that keep a browser on one pod, for the ingress
-    classes the program knows; the user's own annotations win."""
-    if not (settings.sticky_sessions and settings.ingress.enabled) or settings.ingress_sticky_by_user:
+    classes the program knows; the user's own annotations win (an nginx affinity of
+    their own replaces the program's). Traefik reads its sticky cookie on the Service
+    only, so an Ingress annotation of that name (as the chart's 3.3.3 values example
+    shows) does nothing and the Service gets it anyway."""
+    if not (settings.sticky_sessions and settings.ingress.enabled):
         return {}, {}
-    if settings.ingress.class_name == "nginx":
+    class_name, annotations = settings.ingress.class_name, settings.ingress.annotations
+    if class_name == "nginx" and "nginx.ingress.kubernetes.io/affinity" not in annotations:
         return {}, dict(NGINX_STICKY_ANNOTATIONS)
-    if settings.ingress.class_name == "traefik":
+    if class_name == "traefik":
         return dict(TRAEFIK_STICKY_ANNOTATIONS), {}
     return {}, {}
 

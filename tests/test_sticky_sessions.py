@@ -46,6 +46,15 @@ def test_traefik_reads_its_sticky_cookie_from_the_service(build):
     )
 
 
+def test_traefiks_cookie_goes_on_the_service_even_if_the_ingress_names_it(build):
+    # heimdall-helm 3.3.3's values.yaml shows traefik.ingress.kubernetes.io/service.sticky.cookie
+    # among the Ingress annotations, where Traefik does not read it.
+    on_ingress = {"traefik.ingress.kubernetes.io/service.sticky.cookie": "true"}
+    rendering = build({**OAUTH, "replicas": 2, **ingress("traefik", annotations=on_ingress)})
+    annotations = rendering.manifest("Service", "heimdall")["metadata"]["annotations"]
+    assert annotations["traefik.ingress.kubernetes.io/service.sticky.cookie"] == "true"
+
+
 def test_an_autoscaler_that_can_grow_past_one_pod_counts(build):
     rendering = build({**OAUTH, "autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 3}})
     assert rendering.manifest("Service", "heimdall")["spec"]["sessionAffinity"] == "ClientIP"

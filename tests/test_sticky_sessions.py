@@ -14,6 +14,7 @@ import pytest
 
 from heimdall.settings import SettingsError
 from heimdall.settings.loader import parse_settings
+from heimdall.tooling import render
 from heimdall.workload import NGINX_STICKY_ANNOTATIONS, TRAEFIK_STICKY_ANNOTATIONS
 
 GITHUB = {"github": {"clientId": "gh-client", "existingSecret": "github-oauth"}}
@@ -34,6 +35,8 @@ def test_two_replicas_with_oauth_behind_ingress_nginx_get_cookie_affinity(build)
     service = rendering.manifest("Service", "heimdall")
     assert service["spec"]["sessionAffinity"] == "ClientIP"
     assert not set(TRAEFIK_STICKY_ANNOTATIONS) & set(service["metadata"].get("annotations", {}))
+    # spec.sessionAffinity checked against the Kubernetes schemas the render validates with.
+    assert render.validate_manifests(rendering.manifests(show_secrets=False)) == []
 
 
 def test_traefik_reads_its_sticky_cookie_from_the_service(build):

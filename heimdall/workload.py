@@ -39,6 +39,38 @@ STATEFUL_SET_NAME = "heimdall"
 TERMINATION_GRACE_SECONDS = 30
 POD_START_SECONDS = 120
 PULUMI_DEFAULT_AWAIT_SECONDS = 600  # pulumi-kubernetes' own StatefulSet timeout
+# Sticky sessions (settings.sticky_sessions): a cookie names the pod that started a login.
+STICKY_COOKIE = "heimdall-route"
+# ingress-nginx: annotations on the Ingress (kubernetes.github.io/ingress-nginx, "Sticky
+# sessions"); persistent: scaling does not move existing sessions to new pods.
+NGINX_STICKY_ANNOTATIONS = {
+    "nginx.ingress.kubernetes.io/affinity": "cookie",
+    "nginx.ingress.kubernetes.io/affinity-mode": "persistent",
+    "nginx.ingress.kubernetes.io/session-cookie-name": STICKY_COOKIE,
+}
+# Traefik's Kubernetes Ingress provider: annotations on the Service (doc.traefik.io,
+# "Kubernetes Service Annotations").
+TRAEFIK_STICKY_ANNOTATIONS = {
+    "traefik.ingress.kubernetes.io/service.sticky.cookie": "true",
+    "traefik.ingress.kubernetes.io/service.sticky.cookie.name": STICKY_COOKIE,
+    "traefik.ingress.kubernetes.io/service.sticky.cookie.httponly": "true",
+}
+
+
+def sticky_annotations(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """(Service, Ingress) annotations that keep a browser on one pod, for the ingress
+    classes the program knows; the user's own annotations win (an nginx affinity of
+    their own replaces the program's). Traefik reads its sticky cookie on the Service
+    only, so an Ingress annotation of that name (as the chart's 3.3.3 values example
+    shows) does nothing and the Service gets it anyway."""
+    if not (settings.sticky_sessions and settings.ingress.enabled):
+        return {}, {}
+    class_name, annotations = settings.ingress.class_name, settings.ingress.annotations
+    if class_name == "nginx" and "nginx.ingress.kubernetes.io/affinity" not in annotations:
+        return {}, dict(NGINX_STICKY_ANNOTATIONS)
+    if class_name == "traefik":
+        return dict(TRAEFIK_STICKY_ANNOTATIONS), {}
+    return {}, {}
 
 
 def rollout_timeout_seconds(settings: Settings) -> int:
@@ -124,15 +156,22 @@ class HeimdallWorkload(pulumi.ComponentResource):
         )
 
         selector = kube.selector_labels(COMPONENT)
+        service_sticky, ingress_sticky = sticky_annotations(settings)
         self.service = core.Service(
             f"{name}-service",
             # No await: pulumi-kubernetes would wait until the Service has ready endpoints,
             # i.e. until the StatefulSet's pods are ready (which the StatefulSet's own await
             # proves, and its selector is this one), then 10 s more for stragglers: the last
             # 10 s of every first deploy, with nothing learned. Nothing depends on it.
-            metadata=kube.metadata(namespace, COMPONENT, SERVICE_NAME, annotations=kube.SKIP_AWAIT),
+            metadata=kube.metadata(
+                namespace, COMPONENT, SERVICE_NAME, annotations={**service_sticky, **kube.SKIP_AWAIT}
+            ),
             spec=core.ServiceSpecArgs(
                 type="ClusterIP",
+                # Traffic that reaches the Service itself (kube-proxy: port-forward, a
+                # LoadBalancer in front of it) stays on one pod per client address;
+                # ingress controllers route to the pods directly and need their own.
+                session_affinity="ClientIP" if settings.sticky_sessions else None,
                 selector=selector,
                 ports=[core.ServicePortArgs(name="http", port=HTTP_PORT, target_port="http")],
             ),
@@ -176,7 +215,7 @@ class HeimdallWorkload(pulumi.ComponentResource):
         self.ingress: Optional[k8s.networking.v1.Ingress] = None
         ingress = settings.ingress
         if ingress.enabled and ingress.host:
-            annotations = dict(ingress.annotations)
+            annotations = {**ingress_sticky, **ingress.annotations}
             class_name = ingress.class_name
             if class_name in LEGACY_INGRESS_CLASSES:
                 # GKE's controller ignores an Ingress with spec.ingressClassName set: it

@@ -74,6 +74,14 @@ def test_defaults_follow_the_issue_and_the_image_contract() -> None:
         ),
         ({"image": {"repository": "mitre/heimdall2", "tag": "2.13.1", "pullPolicy": "Sometimes"}}, "'Always', 'IfNotPresent' or 'Never'"),
         ({"externalUrl": "heimdall.example.com"}, "must be an http:// or https:// URL"),
+        # heimdall2#7542: a path is doubled in OAuth redirects; EXTERNAL_URL is an origin.
+        (
+            {"externalUrl": "https://h.example.com/authn"},
+            "heimdall:externalUrl = 'https://h.example.com/authn': must be a bare origin such as "
+            "https://h.example.com, without '/authn'",
+        ),
+        ({"externalUrl": "https://h.example.com/heimdall"}, "without '/heimdall'"),
+        ({"externalUrl": "https://h.example.com/"}, "must not end with '/': write https://h.example.com"),
         (
             {"secrets": {"existingSecret": "mine", "jwtSecret": "x" * 40}},
             "existingSecret holds every secret; do not also set jwtSecret",
@@ -141,7 +149,7 @@ def test_url_is_external_url_else_ingress_else_in_cluster() -> None:
     assert parse_settings({"ingress": ingress}).url == "http://heimdall.example.com"
     tls = {**ingress, "tlsSecretName": "heimdall-tls"}
     assert parse_settings({"ingress": tls}).external_url_env == "https://heimdall.example.com"
-    explicit = parse_settings({"externalUrl": "https://scans.example.org/", "ingress": tls})
+    explicit = parse_settings({"externalUrl": "https://scans.example.org", "ingress": tls})
     assert explicit.url == "https://scans.example.org"
 
 

@@ -121,9 +121,39 @@ class Rollout(Model):
     )
 
 
+_ORIGIN = re.compile(r"^(https?)://([^\s/?#@]+)(.*)$")
+
+
+def _external_url(value: str) -> str:
+    """A bare origin: Heimdall builds its OAuth callbacks as <EXTERNAL_URL>/authn/<provider>,
+    so a path (`/authn`, heimdall2#7542) is doubled in the redirect URI the provider
+    checks, and a trailing slash gives `//authn`."""
+    match = _ORIGIN.fullmatch(value)
+    if not match:
+        raise ValueError("must be an http:// or https:// URL such as https://heimdall.example.com")
+    origin, rest = f"{match.group(1)}://{match.group(2)}", match.group(3)
+    if rest == "/":
+        raise ValueError(f"must not end with '/': write {origin} (Heimdall appends /authn/... itself)")
+    if rest:
+        raise ValueError(
+            f"must be a bare origin such as {origin}, without {rest!r}: Heimdall appends "
+            "/authn/... itself, and a path is doubled in OAuth redirects (heimdall2#7542)"
+        )
+    return value
+
+
+ExternalUrl = Annotated[str, AfterValidator(_external_url)]
+
+
+# Ingress classes whose cookie affinity the program sets itself when sessions must be
+# sticky (workload.py): ingress-nginx reads annotations on the Ingress, Traefik's
+# Kubernetes Ingress provider reads them on the Service.
+STICKY_INGRESS_CLASSES = ("nginx", "traefik")
+
+
 class Ingress(Model):
     enabled: bool = Field(default=False, description="Create an Ingress.")
-    class_name: Optional[DnsSubdomain] = Field(default=None, description="IngressClass name; empty uses the cluster's default. gce and gce-internal (GKE) become the kubernetes.io/ingress.class annotation, the only thing GKE's controller reads.")
+    class_name: Optional[DnsSubdomain] = Field(default=None, description="IngressClass name; empty uses the cluster's default. gce and gce-internal (GKE) become the kubernetes.io/ingress.class annotation, the only thing GKE's controller reads. nginx and traefik get cookie affinity when sessions must be sticky (OAuth or Tenable with 2+ pods).")
     host: Optional[Hostname] = Field(default=None, description="Host name users reach Heimdall at (required when enabled).")
     tls_secret_name: Optional[DnsSubdomain] = Field(default=None, description="Secret with the TLS certificate for host; also makes the derived URL https.")
     annotations: dict[str, str] = Field(default={}, description="Annotations of the Ingress (e.g. for cert-manager or body size).")

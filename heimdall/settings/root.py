@@ -15,9 +15,11 @@ from pydantic import Field, create_model, model_validator
 
 from heimdall.database import registry
 from heimdall.settings.app import (
+    STICKY_INGRESS_CLASSES,
     Admin,
     Banners,
     CaCertificates,
+    ExternalUrl,
     Gateway,
     Ingress,
     JwtDuration,
@@ -45,7 +47,6 @@ from heimdall.settings.types import (
     DnsLabel,
     DnsSubdomain,
     EnvName,
-    HttpUrl,
     Image,
     Model,
     Resources,
@@ -64,7 +65,9 @@ class Settings(Model):
         le=50,
         description=(
             "Heimdall pods. 2 or more keep Heimdall serving during upgrades; 0 stops it "
-            "(a maintenance window, see docs/upgrades.md)."
+            "(a maintenance window, see docs/upgrades.md). With an OAuth provider or Tenable, 2 or "
+            "more need sticky sessions: set for ingress-nginx and Traefik, refused behind a "
+            "gateway route (docs/authentication.md)."
         ),
     )
     resources: Resources = Field(default=requests_and_limits("250m", "512Mi", "1", "1Gi"), description="Requests and limits of the Heimdall container.")
@@ -73,7 +76,7 @@ class Settings(Model):
         description="Command of the Heimdall container; migrations are the Job's work.",
     )
     env: dict[EnvName, str] = Field(default={}, description="Extra plain environment variables for Heimdall (ConfigMap); secret names are refused.")
-    external_url: Optional[HttpUrl] = Field(default=None, description="EXTERNAL_URL, the URL users reach Heimdall at; derived from the ingress when unset.")
+    external_url: Optional[ExternalUrl] = Field(default=None, description="EXTERNAL_URL, the URL users reach Heimdall at: a bare origin (https://host[:port]), no path and no trailing slash, since Heimdall appends /authn/... itself; derived from the ingress when unset.")
     # The field's model is DatabaseSettings plus every registered provider's section:
     # settings_model() builds it from the registry.
     database: DatabaseSettings = Field(default_factory=lambda: database_model()(), description="The database: provider and its settings.")
@@ -212,6 +215,7 @@ class Settings(Model):
                 raise ValueError("autoscaling.targetCpuUtilization needs resources.requests.cpu")
             if scaling.target_memory_utilization and not self.resources.requests.memory:
                 raise ValueError("autoscaling.targetMemoryUtilization needs resources.requests.memory")
+        self._sticky_session_checks()
         gateway = self.gateway
         if (
             gateway.enabled
@@ -223,6 +227,58 @@ class Settings(Model):
             raise ValueError(
                 "the first gateway hostname is a wildcard: set externalUrl, the URL users open"
             )
+
+    def _sticky_session_checks(self) -> None:
+        """Heimdall signs the express-session cookie of an OAuth (or Tenable) login with a
+        secret random per process (apps/backend/src/main.ts, generateDefault()): with more
+        than one pod the callback must reach the pod that started the login."""
+        if not self.sticky_sessions:
+            return
+        cause = (
+            f"{self.session_features[0]} with "
+            + (
+                f"autoscaling.maxReplicas {self.autoscaling.max_replicas}"
+                if self.autoscaling.enabled
+                else f"replicas {self.replicas}"
+            )
+            + " needs sticky sessions (Heimdall signs each login session with a secret of its own pod)"
+        )
+        if self.gateway.enabled:
+            raise ValueError(
+                f"{cause}, which an HTTPRoute of gateway.networking.k8s.io/v1 cannot ask for "
+                "(sessionPersistence is experimental-channel only): set replicas: 1, or route "
+                "users through ingress with className nginx or traefik instead of gateway"
+            )
+        ingress = self.ingress
+        if ingress.enabled and not self.ingress_sticky_by_user and ingress.class_name not in STICKY_INGRESS_CLASSES:
+            raise ValueError(
+                f"{cause}, which the program sets for ingress.className nginx or traefik "
+                f"only (className is {ingress.class_name or 'unset'}): use one of them, put "
+                "your controller's cookie-affinity annotation in ingress.annotations, or set "
+                "replicas: 1"
+            )
+
+    @property
+    def session_features(self) -> list[str]:
+        """The settings that make Heimdall keep a server-side login session (OAuth
+        providers, Tenable), whose cookie is signed with a secret random per pod."""
+        features = [f"auth.{name}" for name in self.auth.oauth_providers]
+        if self.env.get("TENABLE_HOST_URL"):
+            features.append("env.TENABLE_HOST_URL")
+        return features
+
+    @property
+    def sticky_sessions(self) -> bool:
+        """Whether requests of one browser must keep reaching the same pod: a login
+        session exists and more than one pod may run."""
+        most = self.autoscaling.max_replicas if self.autoscaling.enabled else self.replicas
+        return bool(self.session_features) and most > 1
+
+    @property
+    def ingress_sticky_by_user(self) -> bool:
+        """The user's own cookie-affinity annotation on the Ingress (a key naming affinity
+        or sticky, as ingress-nginx, HAProxy and others spell theirs)."""
+        return any("affinity" in key or "sticky" in key for key in self.ingress.annotations)
 
     @property
     def min_replicas(self) -> int:

@@ -6,6 +6,8 @@
 - `python -m heimdall requirements STACK`: the `uv sync` options a stack needs beyond the
   core (`--extra aws` for its database provider's SDK; nothing for a stack that needs none),
   as in `uv sync --locked $(python -m heimdall requirements STACK)`.
+- `python -m heimdall from-helm VALUES.yaml [--release NAME] [--namespace NS] [--stack STACK]`:
+  a stack file from a mitre/heimdall-helm values file (tooling/from_helm.py).
 
 `python -m heimdall render STACK [--out DIR] [--show-secrets]`: first what `pulumi
 preview` does before the program runs (tooling/prerun.py: Pulumi.yaml, the stack file, the
@@ -148,7 +150,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         action="store_true",
         help="schema of a whole Pulumi.<stack>.yaml (heimdall:<key> entries, secure values)",
     )
+    helm_cmd = commands.add_parser(
+        "from-helm", help="write a stack file from a mitre/heimdall-helm values file (3.3.3 or develop)"
+    )
+    helm_cmd.add_argument("values", help="the chart's values file (what `helm get values RELEASE` prints)")
+    helm_cmd.add_argument("--release", default="heimdall", help="the Helm release name (default heimdall)")
+    helm_cmd.add_argument("--namespace", default="heimdall", help="the release's namespace (default heimdall)")
+    helm_cmd.add_argument("--stack", help="write Pulumi.STACK.yaml (default: print the stack file)")
+    helm_cmd.add_argument(
+        "--secrets",
+        choices=("adopt", "pulumi"),
+        default="adopt",
+        help="adopt: reference the chart's Secret (default); pulumi: print commands that copy its values into Pulumi secrets",
+    )
+    helm_cmd.add_argument("--chart", choices=("3.3.3", "develop"), help="the chart line (default: recognised from the keys)")
     args = parser.parse_args(argv)
+    if args.command == "from-helm":
+        from heimdall.tooling import from_helm
+
+        return from_helm.main(args)
     if args.command == "reference":
         from heimdall.tooling.reference import reference
 

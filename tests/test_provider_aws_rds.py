@@ -263,6 +263,7 @@ def aws(extra: dict[str, Any]) -> dict[str, Any]:
         (aws({"tls": {"ca": "auto"}}), "only for gcp-cloudsql"),
         (aws({"username": "rdsadmin"}), "must start with a letter and not be rdsadmin"),
         (aws({"username": "_app"}), "must start with a letter"),
+        (aws({"name": "heimdall-database"}), "RDS's rule for DBName"),
         ({"database": {"provider": "aws-rds"}}, "needs the awsRds section"),
         ({**AWS_RDS, "secrets": {"existingSecret": "heimdall-secrets"}}, "cannot take DATABASE_PASSWORD"),
     ],

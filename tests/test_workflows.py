@@ -344,4 +344,6 @@ def test_the_requirements_command_names_each_stack_files_provider_sdk():
         if expected.exists():
             assert printed == ["-r", str(expected.relative_to(REPO))]
         else:
-            assert printed == []
+            # No SDK: the core, so the documented `pip install $(...)` is never a bare
+            # `pip install` (an error).
+            assert printed == ["-r", "requirements.txt"]

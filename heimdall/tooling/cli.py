@@ -100,8 +100,11 @@ def _requirements(args: argparse.Namespace) -> int:
               f"{', '.join(sorted(registry.PROVIDERS))}", file=sys.stderr)
         return 2
     path = Path(registry.package_path(provider)) / "requirements.txt"
-    if (PROJECT_ROOT / path).is_file():
-        print(f"-r {path.as_posix()}")
+    if not (PROJECT_ROOT / path).is_file():
+        # No SDK beyond the core: name the core, so `pip install $(...)` stays a valid command.
+        print(f"database provider {provider!r} needs no SDK beyond the core", file=sys.stderr)
+        path = Path("requirements.txt")
+    print(f"-r {path.as_posix()}")
     return 0
 
 

@@ -249,3 +249,18 @@ def test_the_state_delete_runbook_removes_what_depends_on_the_database() -> None
             kind = registration.type.split(":")[-1].lower()
             if registration.urn in dependents - {target.urn} and fixed and kind in ("statefulset", "cronjob"):
                 assert f"{kind}/{fixed}" in deleted, f"{stack}: the runbook leaves {kind}/{fixed}"
+
+
+@pytest.mark.parametrize("target", [["render", "STACK=dev"], ["reference"]], ids=lambda t: t[0])
+def test_the_cheap_make_targets_the_docs_give_run(target: list[str], workspace: Path) -> None:
+    """`make render STACK=dev` (the README's first line) and `make reference` (what
+    tests/test_reference.py tells a contributor to run), in a copy of the repository whose
+    venv is the tests' interpreter."""
+    before = (workspace / "README.md").read_text()
+    result = subprocess.run(["make", *target], cwd=workspace, capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "PYTHONPATH": str(workspace)})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    if target[0] == "render":
+        assert list((workspace / "build" / "dev" / "manifests").glob("01-namespace-*.yaml"))
+    else:
+        assert (workspace / "README.md").read_text() == before  # the reference is current

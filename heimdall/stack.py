@@ -32,7 +32,6 @@ from heimdall.secrets import HeimdallSecrets
 from heimdall.settings.root import Settings
 from heimdall.workload import HeimdallWorkload
 
-
 # The CA file a verifying connection string names, in the directory psql runs in: the
 # `databaseCaCertificate` output (or the CA from the cluster, see docs/databases.md) saved
 # there. libpq's verify-full needs one: its default, ~/.postgresql/root.crt, rarely exists.

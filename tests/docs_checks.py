@@ -96,6 +96,9 @@ def facts() -> Facts:
     dev = render.load_stack_file("dev")
     restoring = {**dev.config, "heimdall:restore": '{"from": "heimdall-20250101T021500Z.dump"}'}
     renderings.append(render.run_stack(restoring, "dev", secret_keys=dev.secret_keys))
+    # ... and an adopted volume's check, once database.embedded.existingClaim is set.
+    adopting = {**dev.config, "heimdall:database": '{"embedded": {"existingClaim": "data-heimdall-postgresql-0"}}'}
+    renderings.append(render.run_stack(adopting, "dev", secret_keys=dev.secret_keys))
     for rendering in renderings:
         provider = rendering.settings.database.provider
         for key, value in rendering.outputs.items():
@@ -105,6 +108,9 @@ def facts() -> Facts:
             kind, name = obj["kind"].lower(), obj["metadata"]["name"]
             found.kinds.add(kind)
             found.objects.add((kind, name))
+            if kind == "cluster":  # what the CloudNativePG operator makes for a Cluster
+                found.objects.update({("secret", f"{name}-ca"), ("secret", f"{name}-app"),
+                                      ("service", f"{name}-rw"), ("service", f"{name}-ro")})
             spec = obj.get("spec") or {}
             if kind == "statefulset":
                 for ordinal in range(max(int(spec.get("replicas") or 1), 3)):

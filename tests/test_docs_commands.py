@@ -264,3 +264,29 @@ def test_the_cheap_make_targets_the_docs_give_run(target: list[str], workspace: 
         assert list((workspace / "build" / "dev" / "manifests").glob("01-namespace-*.yaml"))
     else:
         assert (workspace / "README.md").read_text() == before  # the reference is current
+
+
+_INLINE = re.compile(r"(?<!`)`((?:kubectl|pulumi) [^`]+)`(?!`)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_commands_in_the_prose_are_checked_too(page: Path, tmp_path: Path) -> None:
+    """Inline `kubectl ...` and `pulumi ...` commands, as the fenced ones."""
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    found = []
+    for span in _INLINE.findall(text):
+        line = " ".join(span.split())
+        named = line.removeprefix("pulumi ") in docs_checks.PULUMI_FLAGS
+        if "..." in line or "STACK" in line or named or re.fullmatch(r"(pulumi|kubectl) [a-z-]+", line):
+            continue  # a command named or sketched, not written out ("`pulumi up`")
+        parsed = commands(line)
+        created: set[str] = set()
+        for command in parsed.commands:
+            if command.words[0] == "kubectl":
+                created |= docs_checks.kubectl_created(command.words, command.stdin)
+        for command in parsed.commands:
+            if command.words[0] not in ("kubectl", "pulumi"):
+                continue
+            found += [f"`{line[:100]}`: {p}"
+                      for p in docs_checks.problems(command, parsed.substitutions, created, tmp_path)]
+    assert not found, f"{page.name}:\n  " + "\n  ".join(found)

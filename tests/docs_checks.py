@@ -64,6 +64,7 @@ class Facts:
     labels: set[str] = field(default_factory=set)  # key=value
     outputs: dict[str, set[str]] = field(default_factory=dict)  # output -> providers giving it
     kinds: set[str] = field(default_factory=set)
+    config_map_keys: set[str] = field(default_factory=set)  # what the program sets itself
 
 
 KIND_ALIASES = {
@@ -112,6 +113,8 @@ def facts() -> Facts:
                 found.objects.update({("secret", f"{name}-ca"), ("secret", f"{name}-app"),
                                       ("service", f"{name}-rw"), ("service", f"{name}-ro")})
             spec = obj.get("spec") or {}
+            if kind == "configmap":
+                found.config_map_keys.update(obj.get("data") or {})
             if kind == "statefulset":
                 for ordinal in range(max(int(spec.get("replicas") or 1), 3)):
                     found.objects.add(("pod", f"{name}-{ordinal}"))

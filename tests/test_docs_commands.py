@@ -165,6 +165,10 @@ def test_setting_keys_in_the_prose_are_keys_of_the_model(page: Path) -> None:
         and not docs_checks.is_settings_key(key.replace(".*", ""))
     })
     assert not unknown, f"{page.name} names keys the settings model does not have: {unknown}"
+    # `env` adds variables; one the program sets itself from a setting is not the way to
+    # set it (env.LOCAL_LOGIN_DISABLED is the setting localLoginDisabled).
+    own = sorted(set(re.findall(r"`env\.([A-Z][A-Z0-9_]*)", text)) & docs_checks.facts().config_map_keys)
+    assert not own, f"{page.name} tells users to set through env what the program sets: {own}"
 
 
 # --- the blocks that run ---------------------------------------------------------------------------

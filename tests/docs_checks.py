@@ -227,10 +227,10 @@ def kubectl_names(words: list[str], created: set[str]) -> list[str]:
     if not args:
         return problems
     verb, rest = args[0], args[1:]
-    if verb in ("create", "run", "apply", "wait", "cp", "patch") or verb == "rollout" and not rest:
-        rest = [] if verb in ("create", "run", "apply") else rest
+    if verb in ("create", "run", "apply"):
+        rest = []  # what they name is new (kubectl_created), or a `--from=` checked below
     if verb == "rollout":
-        rest = rest[1:]
+        rest = rest[1:]  # rollout restart KIND NAME
     named: list[tuple[str, str]] = []
     if verb in ("exec",) and rest:
         named.append(("pod", rest[0]))
@@ -271,7 +271,7 @@ def kubectl_created(words: list[str], stdin: str) -> set[str]:
 # --- pulumi ----------------------------------------------------------------------------------
 
 
-def pulumi_problems(words: list[str], values: list[str]) -> list[str]:
+def pulumi_problems(words: list[str]) -> list[str]:
     plain = [w for w in words[1:] if not w.startswith("-")]
     command = " ".join(plain[:2]) if " ".join(plain[:2]) in PULUMI_FLAGS else plain[0] if plain else ""
     if command not in PULUMI_FLAGS:
@@ -410,7 +410,7 @@ def problems(command: Command, substitutions: list[str], created: set[str], tmp:
         found = [f"kubectl refuses it: {line}" for line in kubectl_refusal(words, command.stdin, tmp)]
         return found + kubectl_names(words, created)
     if tool == "pulumi":
-        return pulumi_problems(words, values)
+        return pulumi_problems(words)
     if tool == "make":
         return make_problems(words)
     if tool in ("python", "python3") or tool.endswith("/bin/python"):

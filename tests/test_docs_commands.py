@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,10 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings import SettingsError, parse_settings, settings_model
 from heimdall.settings.loader import settings_from_config
 from heimdall.tooling import render
+from heimdall.tooling.reference import rows
 from heimdall.tooling.schema import stack_file_schema
 from tests import docs_checks
 from tests.docs import NEEDS, PAGES, REPO, SHELL, Block, blocks, commands
@@ -302,3 +304,41 @@ def test_commands_in_the_prose_are_checked_too(page: Path, tmp_path: Path) -> No
             found += [f"`{line[:100]}`: {p}"
                       for p in docs_checks.problems(command, parsed.substitutions, created, tmp_path)]
     assert not found, f"{page.name}:\n  " + "\n  ".join(found)
+
+
+def _table_rows(text: str) -> Iterator[tuple[list[str], list[str]]]:
+    header: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            header = []
+            continue
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        if not header:
+            header = [c.lower() for c in cells]
+        elif not set(line) <= set("|-: "):
+            yield header, cells
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.name != "README.md"], ids=lambda p: p.name)
+def test_defaults_in_the_docs_tables_are_the_models(page: Path) -> None:
+    """A settings table's default (`backup.retention` ... `7`) is the reference's, where
+    both are one literal; README's generated reference is tests/test_reference.py's."""
+    reference = {key: default for key, _type, default, _description in rows(settings_model())}
+    wrong = []
+    for header, cells in _table_rows(page.read_text()):
+        key = re.fullmatch(r"`([^`]+)`", cells[0])
+        if "default" not in header or not key or key.group(1) not in reference:
+            continue
+        documented = re.match(r"`([^`]*)`", cells[header.index("default")])
+        actual = re.fullmatch(r"`([^`]*)`", reference[key.group(1)])
+        if documented and actual and documented.group(1) != actual.group(1):
+            wrong.append(f"{key.group(1)}: {documented.group(1)!r}, the model says {actual.group(1)!r}")
+    assert not wrong, f"{page.name}: " + "; ".join(wrong)
+
+
+def test_the_checkov_config_points_at_a_heading_that_exists() -> None:
+    config = (REPO / ".checkov.yaml").read_text()
+    pointers = re.findall(r'Read "([^"]+)" in (docs/[\w.-]+\.md)', config)
+    assert pointers
+    for heading, page in pointers:
+        assert re.search(rf"^#+ {re.escape(heading)}$", (REPO / page).read_text(), re.M), heading

@@ -342,3 +342,17 @@ def test_the_checkov_config_points_at_a_heading_that_exists() -> None:
     assert pointers
     for heading, page in pointers:
         assert re.search(rf"^#+ {re.escape(heading)}$", (REPO / page).read_text(), re.M), heading
+
+
+def test_a_key_with_no_value_is_what_the_readme_says(tmp_path: Path) -> None:
+    """README: `key:` with no value is the empty string at the top level and null below it
+    (yaml.v3 reads `key:` as null; the CLI passes a top-level null on as ""; see
+    heimdall/tooling/stack_yaml.py)."""
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert "with no value is the empty string at the top level (`heimdall:externalUrl:`) and null below it" in readme
+    stack = tmp_path / "Pulumi.blank.yaml"
+    stack.write_text("config:\n  heimdall:externalUrl:\n  heimdall:image:\n    digest:\n")
+    config = render.load_stack_file(str(stack)).config
+    assert config["heimdall:externalUrl"] == ""
+    assert json.loads(config["heimdall:image"]) == {"digest": None}
+    assert settings_from_config({"heimdall:image": config["heimdall:image"]}).image.digest is None

@@ -13,7 +13,9 @@
   flags against their --help, `make` targets with `make -n`.
 - A YAML block's `config:` keys are settings keys; a quoted refusal (`<!-- refuses: ... -->`)
   is the program's message, word for word.
-- Backticked setting keys in the prose (`database.tls.mode`) are keys of the model.
+- In the prose: inline `kubectl ...` and `pulumi ...` commands are checked as above,
+  backticked setting keys (`database.tls.mode`) are keys of the model, the settings
+  tables' defaults are the model's, and no `env.NAME` sets what the program sets itself.
 
 The blocks that talk to PostgreSQL are run against a real server in
 tests/test_docs_postgres.py.

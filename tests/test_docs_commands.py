@@ -359,3 +359,24 @@ def test_a_key_with_no_value_is_what_the_readme_says(tmp_path: Path) -> None:
     assert config["heimdall:externalUrl"] == ""
     assert json.loads(config["heimdall:image"]) == {"digest": None}
     assert settings_from_config({"heimdall:image": config["heimdall:image"]}).image.digest is None
+
+
+@pytest.mark.parametrize(
+    ("stack", "instance", "resource_group"),
+    [
+        ("prod", "heimdall-database-instance-", None),
+        ("examples/stacks/Pulumi.gcp-cloudsql.yaml", "heimdall-database-instance-", None),
+        ("examples/stacks/Pulumi.azure-postgres.yaml", "heimdall-database-server-", "heimdall-database-rg-"),
+        ("examples/stacks/Pulumi.cloudnative-pg.yaml", "heimdall-db", None),
+        ("dev", None, None),
+    ],
+)
+def test_the_runbooks_find_the_instance_in_the_outputs(stack: str, instance: Any, resource_group: Any) -> None:
+    """The PITR runbooks read the instance's real, auto-suffixed name (and Azure's resource
+    group) from the outputs; the embedded database has none."""
+    outputs = render.run_stack_file(stack).outputs
+    for key, prefix in (("databaseInstance", instance), ("databaseResourceGroup", resource_group)):
+        if prefix is None:
+            assert outputs[key] is None
+        else:
+            assert outputs[key].startswith(prefix) and outputs[key] not in ("heimdall", "heimdall-rg")

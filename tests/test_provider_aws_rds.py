@@ -157,7 +157,7 @@ def test_migration_waits_for_the_instance(rendering: Rendering) -> None:
 
 def test_connection_string_output_is_secret_and_verifies_tls(rendering: Rendering) -> None:
     assert "connectionString" in rendering.secret_outputs
-    assert rendering.outputs["connectionString"].endswith("/heimdall_production?sslmode=verify-full")
+    assert rendering.outputs["connectionString"].endswith("/heimdall_production?sslmode=verify-full&sslrootcert=database-ca.pem")
     assert rendering.outputs["databaseProvider"] == "aws-rds"
 
 

@@ -133,8 +133,8 @@ class DatabaseConnection:
     volumes: Sequence[k8s.core.v1.VolumeArgs] = ()
     service_account_annotations: dict[str, str] = field(default_factory=dict)
     server_pods: Optional[ServerPods] = None
-    # What the runbooks (point-in-time restores) need to find a managed instance in its
-    # cloud: its real, auto-suffixed name (RDS identifier, Cloud SQL instance, Azure server,
-    # CloudNativePG cluster) and, on Azure, its resource group.
+    # What the runbooks (point-in-time restores) need to find a managed instance: its real,
+    # auto-suffixed name (the cloud's instance or server, the in-cluster cluster) and its
+    # resource group where the cloud has one.
     instance_name: Optional[pulumi.Input[str]] = None
     resource_group: Optional[pulumi.Input[str]] = None

@@ -93,7 +93,7 @@ render-all: venv
 	  [ -f "$$f" ] || continue; echo "== $$f"; $(PY) -m heimdall render "$$f" --out "build/$$(basename $$f .yaml | sed 's/^Pulumi\.//')"; done
 
 reference: venv
-	$(PY) -c "import pathlib, heimdall.reference as r; p = pathlib.Path('README.md'); t = p.read_text(); p.write_text(t.replace(r.readme_block(t), r.reference()))"
+	$(PY) -c "import pathlib, heimdall.tooling.reference as r; p = pathlib.Path('README.md'); t = p.read_text(); p.write_text(t.replace(r.readme_block(t), r.reference()))"
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis

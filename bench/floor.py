@@ -21,10 +21,15 @@ STARTED = time.perf_counter()
 import asyncio  # noqa: E402 - the clock starts before the imports
 import importlib  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
+
+# Run as a script (`python bench/...py`), Python puts bench/ first on the path, not the
+# repository: the project is not installed in the venv, so add the repository.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # First, as the program does: the same interpreter settings (its entry points tune the
 # garbage collector before importing anything), then the same mocks.

@@ -13,8 +13,13 @@ import time
 STARTED = time.perf_counter()
 
 import json  # noqa: E402 - the clock starts before the imports
+import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
+
+# Run as a script (`python bench/...py`), Python puts bench/ first on the path, not the
+# repository: the project is not installed in the venv, so add the repository.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from heimdall.startup import tune_gc  # noqa: E402 - as in `pulumi up`'s __main__.py
 

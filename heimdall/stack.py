@@ -32,11 +32,20 @@ from heimdall.secrets import HeimdallSecrets
 from heimdall.settings.root import Settings
 from heimdall.workload import HeimdallWorkload
 
+# The CA file a verifying connection string names, in the directory psql runs in: the
+# `databaseCaCertificate` output (or the CA from the cluster, see docs/databases.md) saved
+# there. libpq's verify-full needs one: its default, ~/.postgresql/root.crt, rarely exists.
+CA_FILE = "database-ca.pem"
+
 
 def connection_string(connection: DatabaseConnection) -> pulumi.Output[str]:
     """`postgres://user:password@host:port/db`, every part URL-encoded; without the
     password when it lives in a Secret the user manages."""
-    tls = {"disable": "", "require": "?sslmode=require", "verify": "?sslmode=verify-full"}
+    tls = {
+        "disable": "",
+        "require": "?sslmode=require",
+        "verify": f"?sslmode=verify-full&sslrootcert={CA_FILE}",
+    }
     query = tls[connection.tls.mode]
 
     def build(args: list[Any]) -> str:
@@ -179,4 +188,9 @@ class Heimdall(pulumi.ComponentResource):
             if secrets.admin_password_value is not None
             else None,
             "connectionString": connection_string(connection),
+            # For the runbooks and the user's own tools (not secrets): the managed instance's
+            # real name, its Azure resource group, the CA the clients verify against.
+            "databaseInstance": connection.instance_name,
+            "databaseResourceGroup": connection.resource_group,
+            "databaseCaCertificate": connection.tls.pem,
         }

@@ -92,8 +92,8 @@ def test_released_chart_values_become_a_stack_that_adopts_the_claim_and_the_secr
     assert env["API_KEY_SECRET"] == {"secret": ("heimdall", "apiKeySecret")}
     assert env["GITHUB_CLIENTSECRET"] == {"secret": ("heimdall", "githubClientSecret")}
     settings = rendering.settings
-    assert settings.database.name == "heimdall_database"  # renamed once, by the printed step
-    assert 'ALTER DATABASE "heimdall-database" RENAME TO heimdall_database' in printed
+    assert settings.database.name == "heimdall-database"  # the chart's default, adopted as it is
+    assert "RENAME" not in printed
     assert settings.banners.classification.text == "UNCLASSIFIED"
     assert settings.external_url == "https://heimdall.example.com"  # the values' trailing '/' dropped, and said
     assert "must be a bare origin" in printed

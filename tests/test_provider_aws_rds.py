@@ -157,7 +157,7 @@ def test_migration_waits_for_the_instance(rendering: Rendering) -> None:
 
 def test_connection_string_output_is_secret_and_verifies_tls(rendering: Rendering) -> None:
     assert "connectionString" in rendering.secret_outputs
-    assert rendering.outputs["connectionString"].endswith("/heimdall_production?sslmode=verify-full")
+    assert rendering.outputs["connectionString"].endswith("/heimdall_production?sslmode=verify-full&sslrootcert=database-ca.pem")
     assert rendering.outputs["databaseProvider"] == "aws-rds"
 
 
@@ -263,6 +263,7 @@ def aws(extra: dict[str, Any]) -> dict[str, Any]:
         (aws({"tls": {"ca": "auto"}}), "only for gcp-cloudsql"),
         (aws({"username": "rdsadmin"}), "must start with a letter and not be rdsadmin"),
         (aws({"username": "_app"}), "must start with a letter"),
+        (aws({"name": "heimdall-database"}), "RDS's rule for DBName"),
         ({"database": {"provider": "aws-rds"}}, "needs the awsRds section"),
         ({**AWS_RDS, "secrets": {"existingSecret": "heimdall-secrets"}}, "cannot take DATABASE_PASSWORD"),
     ],

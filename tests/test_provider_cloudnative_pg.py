@@ -256,7 +256,7 @@ def test_clients_verify_the_server_against_the_operator_ca_secret(rendering: Ren
     assert ca_volume(job_pod(rendering)) == expected
     backup = rendering.manifest("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert ca_volume(backup) == expected
-    assert rendering.outputs["connectionString"].endswith("@heimdall-db-rw.heimdall.svc:5432/heimdall?sslmode=verify-full")
+    assert rendering.outputs["connectionString"].endswith("@heimdall-db-rw.heimdall.svc:5432/heimdall?sslmode=verify-full&sslrootcert=database-ca.pem")
 
 
 def test_tls_require_encrypts_without_a_ca() -> None:

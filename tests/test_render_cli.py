@@ -23,10 +23,11 @@ def test_render_dev_writes_applyable_manifests_and_resources_json(tmp_path: Path
     assert "database provider embedded" in stdout
     assert "url: http://heimdall.heimdall-dev.svc.cluster.local:3000" in stdout
     assert "schema validation:" in stdout
-    documents = [yaml.safe_load(p.read_text()) for p in sorted(out.glob("*.yaml"))]
+    documents = [yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml"))]
     kinds = sorted(d["kind"] for d in documents)
     assert kinds.count("StatefulSet") == 2 and "Job" in kinds and "ConfigMap" in kinds
     assert all(d["metadata"]["name"] and d["apiVersion"] for d in documents)
+    assert sorted(p.name for p in out.iterdir()) == ["manifests", "resources.json"]
     resources = json.loads((out / "resources.json").read_text())
     assert {"type", "name", "parent", "inputs"} <= set(resources[0])
     by_name = {r["name"]: r for r in resources}
@@ -117,9 +118,10 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
 def test_the_same_stack_renders_the_same_files_in_apply_order(tmp_path: Path) -> None:
     for out in ("a", "b"):
         assert main(["render", str(REPO / "Pulumi.dev.yaml"), "--out", str(tmp_path / out), "--no-validate"]) == 0
-    first = {p.name: p.read_text() for p in (tmp_path / "a").iterdir()}
-    second = {p.name: p.read_text() for p in (tmp_path / "b").iterdir()}
+    first = {p.name: p.read_text() for p in (tmp_path / "a" / "manifests").iterdir()}
+    second = {p.name: p.read_text() for p in (tmp_path / "b" / "manifests").iterdir()}
     assert first == second
+    assert (tmp_path / "a" / "resources.json").read_text() == (tmp_path / "b" / "resources.json").read_text()
     names = sorted(first)
     # kubectl apply -f DIR goes in file-name order: the Namespace must come first.
     assert names[0].startswith("01-namespace-")

@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.settings import settings_model
+from heimdall.settings import SettingsError, settings_model
+from heimdall.settings.loader import settings_from_config
 from heimdall.tooling.cli import main
 from tests.conftest import REPO, STACK_FILES
 
@@ -79,3 +80,37 @@ def test_schema_takes_a_partial_section_as_the_model_does(capsys):
     assert not list(validator.iter_errors(partial))
     settings_model().model_validate(partial)
     assert list(validator.iter_errors({"image": {"tga": "2.13.2"}}))
+
+
+def test_stack_file_schema_takes_what_pulumi_config_set_writes(capsys):
+    # `pulumi config set` stores a top-level value as a string, `--path` an integer as a
+    # number (pkg/cmd/pulumi/config/config.go, `config set`'s help, pulumi/pulumi v3.259.0):
+    # the docs' own lines `pulumi config set replicas 0` and
+    # `pulumi config set --path database.embedded.image.tag 18` write these.
+    validator = jsonschema.Draft202012Validator(schema_from_cli(capsys, "--stack-file"))
+    written = {
+        "config": {
+            "heimdall:replicas": "0",
+            "heimdall:createNamespace": "false",
+            "heimdall:database": {"embedded": {"image": {"tag": 18}}, "allowDestroy": True},
+        }
+    }
+    assert not list(validator.iter_errors(written))
+    settings_from_config(
+        {key: value if isinstance(value, str) else json.dumps(value)
+         for key, value in written["config"].items()}
+    )
+    for wrong in ({"heimdall:replicas": "two"}, {"heimdall:createNamespace": "yes"}):
+        assert list(validator.iter_errors({"config": wrong})), wrong
+
+
+def test_stack_file_schema_refuses_a_plain_text_secret_as_the_program_does(capsys):
+    validator = jsonschema.Draft202012Validator(schema_from_cli(capsys, "--stack-file"))
+    plain = {"config": {"heimdall:secrets": {"adminPassword": "Long-Admin-Passw0rd!"}}}
+    assert list(validator.iter_errors(plain))
+    with pytest.raises(SettingsError, match="stored in plain text"):
+        settings_from_config(
+            {"heimdall:secrets": json.dumps(plain["config"]["heimdall:secrets"])}, secret_keys=set()
+        )
+    secure = {"config": {"heimdall:secrets": {"adminPassword": {"secure": "v1:AAAB"}}}}
+    assert not list(validator.iter_errors(secure))

@@ -97,10 +97,10 @@ def test_render_files_mask_secrets_unless_asked(build, tmp_path: Path) -> None:
     rendering = build(secrets=SUPPLIED)
     secrets = secret_values(rendering, SUPPLIED)
     render.write(rendering, tmp_path / "masked")
-    text = "".join(p.read_text() for p in (tmp_path / "masked").iterdir())
+    text = "".join(p.read_text() for p in (tmp_path / "masked").rglob("*") if p.is_file())
     text += render.summary(rendering)
     assert not [v for v in secrets if v in text]
     assert "********" in text
     render.write(rendering, tmp_path / "clear", show_secrets=True)
-    clear = "".join(p.read_text() for p in (tmp_path / "clear").iterdir())
+    clear = "".join(p.read_text() for p in (tmp_path / "clear").rglob("*") if p.is_file())
     assert SUPPLIED["secrets"]["jwtSecret"] in clear

@@ -45,10 +45,13 @@ class DatabaseTls:
     (encrypted and verified against `ca`, or Node's trust store when `ca` is None). `ca`
     is a key of a ConfigMap, or of a Secret when the server's CA lives in one (as the
     CA an operator creates beside the server); clients mount it as a file either way.
+    `pem` is the CA's text when the program holds it (a repository file, a cloud's server
+    CA), exported for the user's own tools; None when it lives only in the cluster.
     """
 
     mode: Literal["disable", "require", "verify"] = "disable"
     ca: Optional[Union[ConfigMapKeyRef, SecretKeyRef]] = None
+    pem: Optional[pulumi.Input[str]] = None
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,8 @@ class DatabaseConnection:
     volumes: Sequence[k8s.core.v1.VolumeArgs] = ()
     service_account_annotations: dict[str, str] = field(default_factory=dict)
     server_pods: Optional[ServerPods] = None
+    # What the runbooks (point-in-time restores) need to find a managed instance: its real,
+    # auto-suffixed name (the cloud's instance or server, the in-cluster cluster) and its
+    # resource group where the cloud has one.
+    instance_name: Optional[pulumi.Input[str]] = None
+    resource_group: Optional[pulumi.Input[str]] = None

@@ -43,4 +43,4 @@ def client_tls(
         data={CA_KEY: pem},
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return DatabaseTls(mode=tls.mode, ca=ConfigMapKeyRef(config_map.metadata.name, CA_KEY))
+    return DatabaseTls(mode=tls.mode, ca=ConfigMapKeyRef(config_map.metadata.name, CA_KEY), pem=pem)

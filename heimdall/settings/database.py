@@ -22,6 +22,7 @@ from heimdall.settings.types import (
     DnsSubdomain,
     Image,
     Model,
+    PgDatabaseName,
     PgIdentifier,
     Port,
 )
@@ -127,7 +128,7 @@ class DatabaseSettings(Model):
     """The shared database settings; `root.settings_model()` adds the provider sections."""
 
     provider: str = Field(default="embedded", description="Where the database comes from: embedded (PostgreSQL in the cluster) or external (an existing server); the managed providers are listed in the registry.")
-    name: PgIdentifier = Field(default="heimdall", description="Database name Heimdall uses.")
+    name: PgDatabaseName = Field(default="heimdall", description="Database name Heimdall uses; a name such as heimdall-database (the Helm chart's) is quoted wherever it reaches SQL.")
     username: PgIdentifier = Field(default="postgres", description="Database user Heimdall connects as.")
     port: Port = Field(default=5432, description="Database port.")
     client_image: Image = Field(default=Image(repository="postgres", tag="17"), description="Image with the PostgreSQL client tools (pg_isready) for the wait-for-database init container; its major version should be at least the server's.")

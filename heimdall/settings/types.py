@@ -30,6 +30,11 @@ _QUANTITY = re.compile(
 )
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# A database name: PostgreSQL accepts any name as a quoted identifier ("heimdall-database",
+# the Helm chart's default). Accepted here: what every tool takes as it is, with no
+# quoting or escaping beyond double quotes in SQL (no spaces, quotes, '=' that libpq would
+# read as a connection string, or non-ASCII).
+PG_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 _IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]+([._/:-][a-z0-9]+)*$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _HOSTNAME = re.compile(
@@ -103,6 +108,15 @@ def _pg_identifier(value: str) -> str:
     return value
 
 
+def _pg_database_name(value: str) -> str:
+    if not PG_DATABASE_NAME.fullmatch(value):
+        raise ValueError(
+            "must be a PostgreSQL database name: a letter or '_' then letters, digits, '_', "
+            "'$' or '-' (such as heimdall or heimdall-database), at most 63 characters"
+        )
+    return value
+
+
 def _image_repository(value: str) -> str:
     name, at, digest = value.partition("@")
     if at:
@@ -145,6 +159,7 @@ Quantity = Annotated[str, AfterValidator(_quantity)]
 VolumeSize = Annotated[str, AfterValidator(_volume_size)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 PgIdentifier = Annotated[str, AfterValidator(_pg_identifier)]
+PgDatabaseName = Annotated[str, AfterValidator(_pg_database_name)]
 ImageRepository = Annotated[str, AfterValidator(_image_repository)]
 ImageTag = Annotated[str, AfterValidator(_image_tag)]
 Hostname = Annotated[str, AfterValidator(_hostname)]

@@ -110,6 +110,8 @@ def _requirements(args: argparse.Namespace) -> int:
     extra = registry.spec(provider).extra
     if extra is not None:
         print(f"--extra {extra}")
+    else:  # `uv sync --locked $(...)` is then the core alone, a valid command
+        print(f"database provider {provider!r} needs no SDK beyond the core", file=sys.stderr)
     return 0
 
 

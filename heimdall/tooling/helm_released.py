@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from heimdall.settings.types import PG_DATABASE_NAME
 from heimdall.tooling import helm_chart
 from heimdall.tooling.helm_conversion import (
     Conversion,
@@ -112,9 +113,10 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 def identifier(kind: str, value: str, conv: Conversion, where: str) -> str:
-    """A database or user name the program takes (a plain PostgreSQL identifier); the
-    chart's default database, heimdall-database, is renamed once before the takeover."""
-    if _IDENTIFIER.fullmatch(value):
+    """A database or user name the program takes: a database name as `database.name` takes
+    it (the chart's default, heimdall-database, as it is), a user name a plain PostgreSQL
+    identifier; anything else is renamed once before the takeover."""
+    if (PG_DATABASE_NAME if kind == "database" else _IDENTIFIER).fullmatch(value):
         return value
     renamed = re.sub(r"[^A-Za-z0-9_]", "_", value)
     if not re.match(r"[A-Za-z_]", renamed):

@@ -316,14 +316,25 @@ def _file_name(obj: dict[str, Any], index: int) -> str:
     return f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
 
 
+MANIFESTS = "manifests"
+
+
 def write(rendering: Rendering, out: Path, show_secrets: bool = False) -> list[Path]:
-    """Write one YAML file per Kubernetes object and resources.json; return the files."""
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.yaml"):
+    """Write one YAML file per Kubernetes object into out/manifests/, and out/resources.json;
+    return the files.
+
+    The manifests have a folder of their own so that `kubectl apply -f out/manifests/` reads
+    only them (kubectl reads every .json, .yaml and .yml file of a folder, and stops at
+    resources.json, a list that is not a Kubernetes object).
+    """
+    manifests = out / MANIFESTS
+    manifests.mkdir(parents=True, exist_ok=True)
+    # Also the manifests an older version wrote beside resources.json.
+    for old in [*out.glob("*.yaml"), *manifests.glob("*.yaml")]:
         old.unlink()
     written = []
     for index, obj in enumerate(rendering.manifests(show_secrets), start=1):
-        path = out / _file_name(obj, index)
+        path = manifests / _file_name(obj, index)
         path.write_text(yaml.safe_dump(obj, sort_keys=True))
         written.append(path)
     resources = [
@@ -383,11 +394,12 @@ def summary(rendering: Rendering, out: Optional[Path] = None) -> str:
     if protected:
         lines.append("protected: " + ", ".join(sorted(protected)))
     if out is not None:
-        lines.append(f"written to {out}/")
+        lines.append(f"written to {out}/ (kubectl apply -f {out / MANIFESTS}/)")
     return "\n".join(lines)
 
 
 __all__ = [
+    "MANIFESTS",
     "NAMESPACE",
     "SECRET_PLACEHOLDER",
     "StackFile",

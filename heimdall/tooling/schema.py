@@ -4,7 +4,11 @@
 `stack_file_schema()` wraps it for a whole `Pulumi.<stack>.yaml`: each top-level setting
 as `heimdall:<key>` (or the bare `<key>`), other namespaces (`aws:region`,
 `kubernetes:context`) left free, unknown `heimdall:` keys refused, and secret settings
-accepting the `{secure: ...}` form `pulumi config set --secret` writes.
+only in the `{secure: ...}` form `pulumi config set --secret` writes (the program refuses
+them in plain text). It accepts what the Pulumi CLI writes: `pulumi config set` stores a
+top-level value as a string (`replicas: "0"`), and `--path` stores `true`/`false` as
+booleans and integers as numbers below the top level (`tag: 18`); the program reads both
+(pkg/cmd/pulumi/config/config.go, `config set`'s help, pulumi/pulumi v3.259.0).
 """
 
 from __future__ import annotations
@@ -82,23 +86,41 @@ def _relax_defaulted(root: type[BaseModel], schema: dict[str, Any]) -> None:
         prop["$ref"] = f"#/$defs/{relaxed_name}"
 
 
-def _accept_secure(node: Any) -> Any:
-    """Every secret string (pydantic's SecretStr: format password) may also be secure."""
+# A top-level scalar as the Pulumi CLI stores it: a string.
+_AS_STRING = {
+    "integer": {"type": "string", "pattern": r"^[+-]?[0-9]+$"},
+    "number": {"type": "string", "pattern": r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"},
+    "boolean": {"type": "string", "enum": ["true", "false"]},
+}
+
+
+def _secure_only(node: Any) -> Any:
+    """Every secret string (pydantic's SecretStr: format password) must be secure; every
+    plain string also takes an integer (`pulumi config set --path KEY 18` writes 18)."""
     if isinstance(node, dict):
         if node.get("format") == "password":
-            return {"anyOf": [node, SECURE_VALUE]}
-        return {key: _accept_secure(value) for key, value in node.items()}
+            return SECURE_VALUE
+        if node.get("type") == "string" and "enum" not in node and "pattern" not in node:
+            return {**node, "type": ["string", "integer"]}
+        return {key: _secure_only(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_accept_secure(item) for item in node]
+        return [_secure_only(item) for item in node]
     return node
 
 
+def _top_level(node: dict[str, Any]) -> dict[str, Any]:
+    """A top-level value, also as the string `pulumi config set KEY VALUE` stores."""
+    kinds = [node.get("type")] + [option.get("type") for option in node.get("anyOf", [])]
+    strings = [_AS_STRING[kind] for kind in kinds if isinstance(kind, str) and kind in _AS_STRING]
+    return {"anyOf": [node, *strings]} if strings else node
+
+
 def stack_file_schema() -> dict[str, Any]:
-    settings = _accept_secure(copy.deepcopy(settings_schema()))
+    settings = _secure_only(copy.deepcopy(settings_schema()))
     config: dict[str, Any] = {}
     for key, value in settings["properties"].items():
-        config[f"{NAMESPACE}:{key}"] = value
-        config[key] = value  # Pulumi reads an unqualified key as the project's
+        config[f"{NAMESPACE}:{key}"] = _top_level(value)
+        config[key] = _top_level(value)  # Pulumi reads an unqualified key as the project's
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Pulumi.<stack>.yaml of the {NAMESPACE} project",

@@ -126,6 +126,7 @@ class AwsRdsPostgres(pulumi.ComponentResource):
             password_value=password_value,
             tls=client_tls(name, request, self),
             ready=[self.instance],
+            instance_name=self.instance.identifier,
         )
         self.register_outputs(
             {"address": self.instance.address, "identifier": self.instance.identifier}

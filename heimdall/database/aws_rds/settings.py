@@ -135,8 +135,11 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
         raise ValueError(
             f"aws-rds: username {database.username!r} must start with a letter and not be rdsadmin"
         )
-    if not database.name[0].isalpha():
-        raise ValueError(f"aws-rds: name {database.name!r} must start with a letter")
+    if not database.name[0].isalpha() or not database.name.replace("_", "").isalnum():
+        raise ValueError(
+            f"aws-rds: name {database.name!r} must start with a letter and hold only letters, "
+            "digits and '_' (RDS's rule for DBName), such as heimdall_database"
+        )
     tls = with_default_mode(database.tls, "verify")
     require_encryption("aws-rds", tls)
     check_ca(tls)

@@ -149,6 +149,8 @@ class AzurePostgres(pulumi.ComponentResource):
             password_value=password_value,
             tls=client_tls(name, request, self),
             ready=[self.server, secure_transport, sql_database, *firewall_rules],
+            instance_name=server_name,
+            resource_group=resource_group,
         )
         self.register_outputs({"fullyQualifiedDomainName": self.server.fully_qualified_domain_name})
 

@@ -193,6 +193,7 @@ class CloudNativePgCluster(pulumi.ComponentResource):
                 ca=SecretKeyRef(f"{cnpg.cluster_name}-ca", "ca.crt") if tls.mode == "verify" else None,
             ),
             ready=[self.cluster],
+            instance_name=cnpg.cluster_name,
             server_pods=server_pods(cnpg),
         )
         self.register_outputs({"host": self.connection.host})

@@ -126,6 +126,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             ready=ready,
             init_containers=init_containers,
             service_account_annotations=annotations,
+            instance_name=self.instance.name,
         )
         self.register_outputs(
             {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from heimdall.tooling.mocks import REPLACED_ON_CHANGE, Registration
-from heimdall.tooling.render import Rendering, _plain
+from heimdall.tooling.render import HookFailed, Rendering, _plain
 
 # pulumi-kubernetes' force-new fields, for the kinds this stack declares.
 FORCE_NEW = {
@@ -106,8 +106,8 @@ def plan(before: Rendering, after: Rendering) -> Plan:
         checked = Registration(**{**new.__dict__, "inputs": inputs})
         try:
             after.run_hooks(checked, "before_update", old)
-        except ValueError as error:
-            result.refusals.append(f"{new.name}: before hook failed: {error}")
+        except HookFailed as error:
+            result.refusals.append(f"{new.name}: {error}")
     for urn, old in olds.items():
         if urn not in news:
             result.steps[old.name] = "delete"

@@ -26,6 +26,7 @@ from pulumi.runtime.proto import callback_pb2, resource_pb2
 from heimdall import sdk_private
 from heimdall.database import registry
 from heimdall.tooling.naming import stable_token
+from heimdall.tooling.replace_rules import force_new_paths, value_at
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -40,25 +41,24 @@ def _random_password(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     return {"result": value, "bcryptHash": "$2a$10$" + stable_token("bcrypt", args.name, length=53)}
 
 
-# What pulumi-kubernetes replaces an object for when it changes (its diff: a ConfigMap's
-# or Secret's content, unless the provider is told they are mutable; a Job's spec, whose
-# template is immutable). A replacement of an auto-named object gets a new random suffix.
-REPLACED_ON_CHANGE = {
-    "ConfigMap": ("data", "binaryData", "immutable"),
-    "Secret": ("data", "stringData", "type", "immutable"),
-    "Job": ("spec",),
-}
-
-
 def _kubernetes(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     metadata = dict(args.inputs.get("metadata") or {})
     if not metadata.get("name"):
         # The provider appends a random suffix to the logical name, and a new one when it
-        # replaces the object: here the suffix follows what forces a replacement, so that
-        # two renders show what a real update would rename (and so roll its consumers).
-        fields = REPLACED_ON_CHANGE.get(args.typ.rsplit(":", 1)[-1], ())
+        # replaces the object: here the suffix follows what forces a replacement
+        # (replace_rules, pulumi-kubernetes' diff), so that two renders show what a real
+        # update would rename (and so roll its consumers), and nothing else.
+        kind = args.typ.rsplit(":", 1)[-1]
+        paths = force_new_paths(
+            str(args.inputs.get("apiVersion") or ""),
+            kind,
+            patch=kind.endswith("Patch"),
+            immutable=bool(args.inputs.get("immutable")),
+        )
         content = json.dumps(
-            {field: args.inputs.get(field) for field in fields}, sort_keys=True, default=str
+            {path: value_at(args.inputs, path) for path in paths if path != ".metadata.name"},
+            sort_keys=True,
+            default=str,
         )
         metadata["name"] = f"{args.name}-{stable_token(args.typ, args.name, content)}"
     return {"metadata": metadata}

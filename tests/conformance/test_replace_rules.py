@@ -71,7 +71,7 @@ PDB = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"n
         (JOB, "spec.activeDeadlineSeconds", 900, [], "diff.go:178-186"),
         (JOB, "spec.backoffLimit", 4, [], "diff.go:178-186"),
         (JOB, "metadata.labels", {"a": "c"}, [], "diff.go:178-186"),
-        (JOB, "spec.template.metadata.annotations", {"run": "2"}, [".spec.template"], "diff.go:182"),
+        (JOB, "spec.template.metadata.annotations", {"run": "2"}, [".spec.template"], "diff.go:183"),
         (JOB, "spec.completions", 2, [".spec.completions"], "diff.go:180"),
         (JOB, "spec.parallelism", 2, [".spec.parallelism"], "diff.go:181"),
         # A StatefulSet (diff.go:196-205).

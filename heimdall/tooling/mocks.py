@@ -214,6 +214,12 @@ def call_hook(
     loop = asyncio.new_event_loop()
     try:
         response = loop.run_until_complete(callback(request.SerializeToString()))
+        # The SDK tracks every Output it makes (the hook's inputs are Outputs) until it
+        # resolves; one left pending on this loop would hold up the next program's
+        # wait_for_rpcs forever. Let them all finish here.
+        pending = asyncio.all_tasks(loop)
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     finally:
         loop.close()
     if response.error:

@@ -7,10 +7,6 @@ SDK changes them). Imports are lazy: `pulumi up` loads only what its path uses.
 
 Borrowed, with who uses it:
 
-- `pulumi.runtime.config` (`CONFIG`, `get_config_env`, `get_config_secret_keys_env`,
-  `is_config_secret`): the config the language host handed the program, and which keys
-  are secret (the settings loader; the SDK's public `Config` reads one key at a time and
-  cannot list them).
 - `pulumi_kubernetes._tables` (`CAMEL_TO_SNAKE_CASE_TABLE`, `SNAKE_TO_CAMEL_CASE_TABLE`):
   the SDK's own field-name tables (heimdall/settings/kubernetes.py).
 - `pulumi.runtime._callbacks._CallbackServicer` (`_servicers`, `do_register_resource_hook`),
@@ -19,26 +15,15 @@ Borrowed, with who uses it:
   that holds transforms and resource hooks (the render's recorder, heimdall/tooling/mocks.py).
   The hook wrapper is the SDK's own: it deserializes the inputs the engine sends exactly
   as in a real run (a nested secret makes its top-level property an `Output.secret`).
+
+The program's config is read with the SDK's public `pulumi.runtime.get_config_env` and
+`get_config_secret_keys_env` (heimdall/settings/loader.py), not `pulumi.runtime.config`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-# --- the program's config, as the language host hands it over ------------------------------
-
-
-def runtime_config() -> tuple[dict[str, str], set[str]]:
-    """(every config value the program was given, the secret keys among them)."""
-    from pulumi.runtime import config
-
-    merged = {**config.get_config_env(), **config.CONFIG.get()}
-    secret_keys = set(config.get_config_secret_keys_env()) | {
-        key for key in merged if config.is_config_secret(key)
-    }
-    return merged, secret_keys
-
 
 # --- pulumi-kubernetes' field names ---------------------------------------------------------
 
@@ -119,14 +104,6 @@ def _problems() -> list[str]:
     def need(condition: bool, what: str) -> None:
         if not condition:
             found.append(what)
-
-    try:
-        from pulumi.runtime import config
-    except ImportError as error:
-        return [f"pulumi.runtime.config cannot be imported ({error})"]
-    for name in ("get_config_env", "get_config_secret_keys_env", "is_config_secret"):
-        need(callable(getattr(config, name, None)), f"pulumi.runtime.config.{name} is gone")
-    need(hasattr(getattr(config, "CONFIG", None), "get"), "pulumi.runtime.config.CONFIG is no ContextVar")
 
     try:
         from pulumi_kubernetes import _tables

@@ -13,7 +13,11 @@ With a restore, the Job waits for the restore Job and runs again for each new
 pulumi-kubernetes waits for the Job to complete and fails the update on
 BackoffLimitExceeded or DeadlineExceeded; the workload depends on it, so the app never
 starts before migrations succeed. Any change of the pod template (a new image, new
-commands, a new ConfigMap name) replaces the Job, which runs the migrations again.
+commands, a new ConfigMap name) replaces the Job, which runs the migrations again; a change
+of its spec alone (`timeoutSeconds`, `backoffLimit`) updates the completed Job in place and
+runs nothing (pulumi-kubernetes replaces a Job only for its template, completions,
+parallelism and selector: heimdall/tooling/replace_rules.py). `migration.runId`, in the
+template, runs them again on purpose.
 
 Its pod takes the same guardrails as the server's (security contexts with the user's
 overrides, nodeSelector, tolerations, affinity, pod labels and annotations) and the

@@ -21,6 +21,7 @@ from heimdall.auth import AuthSecrets
 from heimdall.availability import HeimdallAvailability
 from heimdall.certificates import ExtraCaCertificates
 from heimdall.config import HeimdallConfig
+from heimdall.database import guard
 from heimdall.database.build import build_database
 from heimdall.database.contract import DatabaseConnection
 from heimdall.exposure import GatewayRoute
@@ -64,8 +65,8 @@ CLAIM_NAME = "heimdall-stack"
 
 
 def claim_namespace(
-    name: str, namespace: pulumi.Input[str], parent: pulumi.Resource
-) -> pulumi.Output[str]:
+    name: str, namespace: pulumi.Input[str], parent: pulumi.Resource, settings: Settings
+) -> tuple[k8s.core.v1.ConfigMap, pulumi.Output[str]]:
     """A ConfigMap with a fixed name that says which stack owns the namespace; the
     namespace every other object of the stack gets is this ConfigMap's, so each of them
     depends on it.
@@ -76,18 +77,32 @@ def claim_namespace(
     there (pulumi-kubernetes creates, never adopts, an existing object: "configmaps
     \"heimdall-stack\" already exists"; `pulumi preview` fails the same way with a dry
     run), and so never touches the first stack's objects. Its `stack` key names the owner.
+
+    Being first, it is also the database guard (heimdall/database/guard.py): its
+    annotations record the provider, and a hook refuses a switch on a stack whose data is
+    protected before anything that depends on the database changes.
     """
     stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     claim = k8s.core.v1.ConfigMap(
         f"{name}-namespace-claim",
-        metadata=kube.metadata(namespace, "heimdall", CLAIM_NAME),
+        metadata=kube.metadata(
+            namespace,
+            "heimdall",
+            CLAIM_NAME,
+            annotations=guard.recorded_annotations(
+                settings.database.provider, protected=not settings.database.allow_destroy
+            ),
+        ),
         data={
             "stack": stack,
             "note": "This namespace belongs to the Pulumi stack above: one Heimdall stack per namespace.",
         },
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            hooks=pulumi.ResourceHookBinding(before_update=[guard.guard_hook(name)]),
+        ),
     )
-    return claim.metadata.namespace.apply(lambda value: str(value))
+    return claim, claim.metadata.namespace.apply(lambda value: str(value))
 
 
 class Heimdall(pulumi.ComponentResource):
@@ -117,7 +132,7 @@ class Heimdall(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=protect_data),
             )
             namespace = ns.metadata.name
-        namespace = claim_namespace(name, namespace, self)
+        claim, namespace = claim_namespace(name, namespace, self, settings)
 
         child = pulumi.ResourceOptions(parent=self)
         secrets = HeimdallSecrets(f"{name}-secrets", settings.secrets, namespace, opts=child)
@@ -127,7 +142,8 @@ class Heimdall(pulumi.ComponentResource):
             namespace,
             secrets.database_password,
             kube.stack_placement(settings),
-            opts=child,
+            # After the guard, also what takes no namespace (a managed instance).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[claim]),
             backup_s3=settings.backup.s3,
         )
         config = HeimdallConfig(f"{name}-config", settings, connection, namespace, opts=child)

@@ -2,8 +2,9 @@
 
 `plan(before, after)` compares two runs of the program under mocks as the engine compares
 its last deployment with the program's new registrations, with pulumi-kubernetes' replace
-rules (provider/pkg/provider/diff.go: the fields that force a replacement per kind; a
-Patch resource is replaced only for a new name or namespace) and the engine's rules:
+rules (heimdall/tooling/replace_rules.py, from provider/pkg/provider/diff.go: the fields
+that force a replacement per kind; a Patch resource is replaced only for a new name or
+namespace) and the engine's rules:
 `ignore_changes` keeps the old value, a protected resource is neither replaced nor
 deleted, and `before_update` hooks run (with the old and new inputs) before an update.
 """
@@ -14,22 +15,9 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from heimdall.tooling.mocks import REPLACED_ON_CHANGE, Registration
-from heimdall.tooling.render import Rendering, _plain
-
-# pulumi-kubernetes' force-new fields, for the kinds this stack declares.
-FORCE_NEW = {
-    "StatefulSet": (
-        "spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector",
-        "spec.serviceName", "spec.volumeClaimTemplates",
-    ),
-    "Deployment": ("spec.selector",),
-    "Job": ("spec.completions", "spec.parallelism", "spec.selector", "spec.template"),
-    "PersistentVolumeClaim": ("spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"),
-    "PodDisruptionBudget": ("spec",),
-    "Secret": ("type",),
-    "Service": ("spec.clusterIP",),
-}
+from heimdall.tooling.mocks import Registration
+from heimdall.tooling.render import HookFailed, Rendering, _plain
+from heimdall.tooling.replace_rules import replaced_by
 
 
 @dataclass
@@ -71,23 +59,29 @@ def _kind(registration: Registration) -> str:
 def _replaces(old: Registration, new_inputs: dict[str, Any], new: Registration) -> bool:
     if not new.type.startswith("kubernetes:"):
         return False
-    old_inputs = _plain(old.inputs, True)
-    new_plain = _plain(new_inputs, True)
-    for path in ("metadata.name", "metadata.namespace"):
-        if _at(old_inputs, path) != _at(new_plain, path):
-            return True
-    kind = _kind(new)
-    if kind.endswith("Patch"):
-        return False
-    fields = FORCE_NEW.get(kind, ()) + REPLACED_ON_CHANGE.get(kind, ())
-    return any(_at(old_inputs, f) != _at(new_plain, f) for f in fields)
+    patch = _kind(new).endswith("Patch")
+    return bool(replaced_by(_plain(old.inputs, True), _plain(new_inputs, True), patch=patch))
 
 
 def plan(before: Rendering, after: Rendering) -> Plan:
+    """The steps a `pulumi up --skip-preview` would take, in the engine's order
+    (pulumi/pulumi@1b5949891b pkg/resource/deploy): a resource is registered once its
+    parent and every resource it depends on are (source_eval.go:3039-3045: a registration
+    returns when its step is done); a failing before hook fails its step
+    (deployment.go:880) and cancels the rest (step_executor.go:435-461), so nothing that
+    waits on it gets a step and nothing is deleted; deletes come last
+    (deployment_executor.go:486-501), a protected one fails there (step.go:647-648)."""
     result = Plan()
     olds = {r.urn: r for r in before.registrations if r.custom}
     news = {r.urn: r for r in after.registrations if r.custom}
-    for urn, new in news.items():
+    blocked: set[str] = set()  # URNs whose registration never completes
+    for new in after.registrations:
+        if new.parent in blocked or blocked.intersection(new.dependencies):
+            blocked.add(new.urn)
+            continue
+        if not new.custom:
+            continue
+        urn = new.urn
         old = olds.get(urn)
         if old is None:
             result.steps[new.name] = "create"
@@ -97,22 +91,25 @@ def plan(before: Rendering, after: Rendering) -> Plan:
             continue
         if _replaces(old, inputs, new):
             result.steps[new.name] = "replace"
-            if old.protect:
+            # step_generator.go:1957: unprotecting and replacing in one update is allowed.
+            if old.protect and new.protect:
                 result.refusals.append(
                     f'unable to replace resource "{urn}" as it is currently marked for protection'
                 )
             continue
-        result.steps[new.name] = "update"
         checked = Registration(**{**new.__dict__, "inputs": inputs})
         try:
             after.run_hooks(checked, "before_update", old)
-        except ValueError as error:
-            result.refusals.append(f"{new.name}: before hook failed: {error}")
+        except HookFailed as error:
+            result.refusals.append(f"{new.name}: {error}")
+            blocked.add(urn)
+            continue
+        result.steps[new.name] = "update"
+    if blocked:
+        return result
     for urn, old in olds.items():
         if urn not in news:
             result.steps[old.name] = "delete"
-            if old.protect:
-                result.refusals.append(
-                    f'unable to delete resource "{urn}" as it is currently marked for protection'
-                )
+            if old.protect:  # the last deployment's flag: the program no longer declares it
+                result.refusals.append(f'resource "{urn}" cannot be deleted because it is protected')
     return result

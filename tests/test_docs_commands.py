@@ -251,9 +251,14 @@ def test_the_state_delete_runbook_removes_what_depends_on_the_database() -> None
     depends on it directly or not, pkg/resource/graph/dependency_graph.go OnlyDependsOn), and
     protected ones only with --force. The next `pulumi up` creates again those the program
     still declares, and pulumi-kubernetes never adopts an object that exists: the runbook
-    must delete the fixed-name ones from the cluster first."""
-    block = next(b for b in BLOCKS if b.page.name == "databases.md" and "state delete" in b.text)
-    assert "--target-dependents" in block.text and "--force" in block.text
+    must delete the fixed-name ones from the cluster first. The protection is lifted by an
+    update of its own just before (database.allowDestroy; the database guard,
+    heimdall/database/guard.py, lets the switch through only then), so no --force."""
+    blocks = [b for b in BLOCKS if b.page.name == "databases.md"]
+    index = next(i for i, b in enumerate(blocks) if "state delete" in b.text)
+    block, lifted = blocks[index], blocks[index - 1]
+    assert "--target-dependents" in block.text and "--force" not in block.text
+    assert lifted.text.splitlines() == ["pulumi config set --path database.allowDestroy true", "pulumi up"]
     deleted = " ".join(" ".join(c.words) for c in commands(block.text).commands if c.words[:1] == ["kubectl"])
     for stack, database in (("dev", "heimdall-database-statefulset"),
                             ("prod", "heimdall-database-instance"),

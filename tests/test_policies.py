@@ -15,7 +15,6 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import settings as runtime_settings
 
 pytest.importorskip(
     "pulumi_policy",
@@ -31,6 +30,7 @@ from pulumi_policy import (  # noqa: E402
 from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
 from pulumi_policy.proxy import unknown_checking_proxy  # noqa: E402
 
+from heimdall import sdk_private  # noqa: E402
 from heimdall.database.aws_rds.policy import INSTANCE as RDS_INSTANCE  # noqa: E402
 from heimdall.tooling.mocks import HeimdallMocks, RecordingMonitor, Registration  # noqa: E402
 from heimdall.tooling.render import run_stack, run_stack_file  # noqa: E402
@@ -89,7 +89,7 @@ def declare(program: Callable[[], None], stack: str = "prod") -> list[Registrati
     asyncio.set_event_loop(loop)
     mocks = HeimdallMocks()
     monitor = RecordingMonitor(mocks)
-    runtime_settings.ROOT.set(None)
+    sdk_private.reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project="heimdall", stack=stack, monitor=monitor)
     program()
     loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())

@@ -238,16 +238,110 @@ def test_a_second_stack_in_the_same_namespace_stops_before_touching_the_first(
 # --- database.provider, restore.from, pulumi destroy: the existing behaviour ----------------
 
 
-def test_switching_the_provider_away_from_the_embedded_database_is_stopped_by_protection(
+EXTERNAL = {"provider": "external", "external": {"host": "db.example.com", "existingSecret": "db"}}
+CLAIM = "heimdall-namespace-claim"
+
+
+def _waits_on(rendering: Rendering, urn: str) -> set[str]:
+    """The names of the registrations that wait for `urn` (through a parent or a
+    dependency, transitively): the engine registers none of them before its step is done."""
+    waiting: set[str] = {urn}
+    names = set()
+    for r in rendering.registrations:
+        if r.parent in waiting or waiting.intersection(r.dependencies):
+            waiting.add(r.urn)
+            names.add(r.name)
+    return names
+
+
+def test_a_provider_switch_on_a_stack_with_data_is_refused_before_anything_moves(build: BuildFn) -> None:
+    before = build({})
+    after = build({"database": EXTERNAL})
+    changes = plan(before, after)
+    (refusal,) = changes.refusals
+    assert refusal.startswith(
+        f'{CLAIM}: before hook "heimdall-database-guard" failed: database.provider changed from '
+        "embedded to external on a stack whose database is protected: "
+    )
+    assert "docs/operations.md#moving-from-the-embedded-database-to-a-managed-one" in refusal
+    # Nothing took a step: not the config, the Job, the app nor the new database; no delete.
+    assert changes.steps == {}
+    claim = registration(after, CLAIM)
+    waiting = _waits_on(after, claim.urn)
+    for name in ("heimdall-config-env", "heimdall-migration-job", "heimdall-app-statefulset"):
+        assert name in waiting, name
+    # Every object but the Namespace (and generated passwords, which use nothing) waits
+    # for the guard, whatever its provider creates.
+    from tests.databases import AWS_RDS, render
+
+    cloudnative_pg = build({"database": {"provider": "cloudnative-pg", "username": "heimdall"}})
+    for rendering in (after, cloudnative_pg, render(AWS_RDS)):
+        guard = registration(rendering, CLAIM).urn
+        unguarded = {
+            r.name
+            for r in rendering.registrations
+            if r.custom and r.urn != guard and not r.type.startswith("random:")
+        } - _waits_on(rendering, guard)
+        assert unguarded <= {"heimdall-namespace"}, unguarded
+
+
+def test_without_the_guard_the_switch_would_move_heimdall_before_the_protected_delete_fails(
     build: BuildFn,
 ) -> None:
+    import dataclasses
+
     before = build({})
-    after = build({"database": {"provider": "external", "external": {"host": "db.example.com", "existingSecret": "db"}}})
-    changes = plan(before, after)
+    after = build({"database": EXTERNAL})
+    unguarded = dataclasses.replace(
+        after,
+        registrations=[
+            dataclasses.replace(r, hooks={}) if r.name == CLAIM else r for r in after.registrations
+        ],
+    )
+    changes = plan(before, unguarded)
+    # What the guard prevents: Heimdall already on the new database when the delete fails.
+    assert changes.of("heimdall-migration-job") == "replace"
     assert changes.of(EMBEDDED_STS) == "delete"
-    assert any("marked for protection" in r and EMBEDDED_STS in r for r in changes.refusals)
+    assert changes.refusals == [
+        f'resource "{registration(before, EMBEDDED_STS).urn}" cannot be deleted because it is protected'
+    ]
+
+
+def test_a_switch_after_an_update_that_allowed_destroy_goes_through(build: BuildFn) -> None:
+    unprotected = build({"database": {"allowDestroy": True}})
+    assert plan(build({}), unprotected).refusals == []  # the unprotecting update itself
+    changes = plan(unprotected, build({"database": EXTERNAL}))
+    assert changes.refusals == []
+    assert changes.of(EMBEDDED_STS) == "delete"
     # Never the claim: the patch is retained on delete, the claim outlives the StatefulSet.
-    assert registration(before, DATA_VOLUME).retain_on_delete
+    assert registration(unprotected, DATA_VOLUME).retain_on_delete
+
+
+def test_allow_destroy_in_the_same_update_as_the_switch_is_still_refused(build: BuildFn) -> None:
+    # The old resources are no longer declared: their delete reads the last deployment's
+    # protect flag (pulumi/pulumi@1b5949891b pkg/resource/deploy/step.go:647).
+    changes = plan(build({}), build({"database": {**EXTERNAL, "allowDestroy": True}}))
+    (refusal,) = changes.refusals
+    assert "database.provider changed from embedded to external" in refusal
+
+
+def test_the_guard_runs_in_preview_and_holds_from_the_first_update_that_records_it() -> None:
+    from heimdall.database import guard
+
+    hook = guard.guard_hook("heimdall")
+    assert hook.name == "heimdall-database-guard" and hook.opts is not None and hook.opts.on_dry_run
+
+    def claim(provider: str | None, protected: bool = True) -> dict[str, Any]:
+        annotations = guard.recorded_annotations(provider, protected) if provider else {}
+        return {"metadata": {"annotations": annotations}}
+
+    # A stack deployed before the guard: nothing recorded, nothing to compare yet.
+    assert guard.switch_refusal(claim(None), claim("external")) is None
+    assert guard.switch_refusal(claim("embedded"), claim("embedded")) is None
+    assert guard.switch_refusal(claim("embedded", protected=False), claim("external")) is None
+    refusal = guard.switch_refusal(claim("embedded"), claim("external", protected=False))
+    assert refusal is not None and "\n" not in refusal
+    assert refusal.startswith("database.provider changed from embedded to external")
 
 
 def test_restore_from_left_set_does_not_restore_again_on_later_updates(build: BuildFn) -> None:
@@ -273,6 +367,7 @@ def test_destroy_stops_at_the_data_unless_allow_destroy(build: BuildFn, allow_de
 def test_the_refusals_link_procedures_that_exist_and_the_table_has_every_change() -> None:
     import re
 
+    from heimdall.database import guard
     from heimdall.database.embedded import changes
     from tests.conftest import REPO
 
@@ -282,7 +377,7 @@ def test_the_refusals_link_procedures_that_exist_and_the_table_has_every_change(
         for line in operations.splitlines()
         if line.startswith("#")
     }
-    for link in (changes.VOLUME_RUNBOOK, changes.RENAME_RUNBOOK):
+    for link in (changes.VOLUME_RUNBOOK, changes.RENAME_RUNBOOK, guard.RUNBOOK):
         assert link.split("#")[1] in anchors, link
     upgrades = (REPO / "docs" / "upgrades.md").read_text()
     table = upgrades.split("## Changes on a stack that holds data")[1].split("\n## ")[0]
@@ -308,4 +403,4 @@ def test_a_new_cloudnative_pg_cluster_name_is_stopped_at_the_protected_old_clust
     changes = plan(before, after)
     old = "heimdall-database-cluster-heimdall-db"
     assert changes.of(old) == "delete"
-    assert any("marked for protection" in r and old in r for r in changes.refusals)
+    assert any("cannot be deleted because it is protected" in r and old in r for r in changes.refusals)

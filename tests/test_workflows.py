@@ -225,8 +225,8 @@ def test_oidc_is_used_with_id_token_permission_and_for_every_cloud():
 
 
 def pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
-    (step,) = uses_steps(job, "pulumi/actions@v6")
-    return step
+    """The job's last pulumi/actions step (a deploy job previews first, then updates)."""
+    return uses_steps(job, "pulumi/actions@v6")[-1]
 
 
 def test_pulumi_steps_take_their_secrets_from_repository_secrets():
@@ -338,9 +338,15 @@ def test_deploy_goes_dev_then_prod_behind_an_approval():
     assert dev["needs"] == "checks" and prod["needs"] == "up-dev"
     assert prod["environment"] == "production"
     for job, stack in ((dev, "dev"), (prod, "prod")):
-        step = pulumi_step(job)
-        assert step["with"]["command"] == "up"
-        assert step["with"]["stack-name"] == stack
+        # `command: up` is `pulumi up --yes --skip-preview` (pulumi/actions): a preview
+        # with the policy pack comes first, so that a refusal stops the job before any step.
+        preview, up = uses_steps(job, "pulumi/actions@v6")
+        assert preview["with"]["command"] == "preview" and up["with"]["command"] == "up"
+        assert preview["with"]["stack-name"] == up["with"]["stack-name"] == stack
+        assert preview["with"]["policyPacks"] == up["with"]["policyPacks"] == "policy"
+        assert preview.get("if") is None and preview.get("continue-on-error") is None
+        steps = job["steps"]
+        assert steps.index(preview) == steps.index(up) - 1
 
 
 @pytest.mark.parametrize("name", ["pull-request.yml", "deploy.yml"])

@@ -37,9 +37,9 @@ def _type(kind: str) -> Any:
 
 @cache
 def _names() -> tuple[dict[str, str], dict[str, str]]:
-    from pulumi_kubernetes import _tables
+    from heimdall.sdk_private import kubernetes_name_tables
 
-    return _tables.CAMEL_TO_SNAKE_CASE_TABLE, _tables.SNAKE_TO_CAMEL_CASE_TABLE
+    return kubernetes_name_tables()
 
 
 def _camel(snake: str) -> str:

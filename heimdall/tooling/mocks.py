@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
-from pulumi.runtime._callbacks import _CallbackServicer
-from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
-from pulumi.runtime.proto import callback_pb2
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import callback_pb2, resource_pb2
 
+from heimdall import sdk_private
 from heimdall.database import registry
 from heimdall.tooling.naming import stable_token
+from heimdall.tooling.replace_rules import force_new_paths, value_at
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -39,25 +41,24 @@ def _random_password(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     return {"result": value, "bcryptHash": "$2a$10$" + stable_token("bcrypt", args.name, length=53)}
 
 
-# What pulumi-kubernetes replaces an object for when it changes (its diff: a ConfigMap's
-# or Secret's content, unless the provider is told they are mutable; a Job's spec, whose
-# template is immutable). A replacement of an auto-named object gets a new random suffix.
-REPLACED_ON_CHANGE = {
-    "ConfigMap": ("data", "binaryData", "immutable"),
-    "Secret": ("data", "stringData", "type", "immutable"),
-    "Job": ("spec",),
-}
-
-
 def _kubernetes(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     metadata = dict(args.inputs.get("metadata") or {})
     if not metadata.get("name"):
         # The provider appends a random suffix to the logical name, and a new one when it
-        # replaces the object: here the suffix follows what forces a replacement, so that
-        # two renders show what a real update would rename (and so roll its consumers).
-        fields = REPLACED_ON_CHANGE.get(args.typ.rsplit(":", 1)[-1], ())
+        # replaces the object: here the suffix follows what forces a replacement
+        # (replace_rules, pulumi-kubernetes' diff), so that two renders show what a real
+        # update would rename (and so roll its consumers), and nothing else.
+        kind = args.typ.rsplit(":", 1)[-1]
+        paths = force_new_paths(
+            str(args.inputs.get("apiVersion") or ""),
+            kind,
+            patch=kind.endswith("Patch"),
+            immutable=bool(args.inputs.get("immutable")),
+        )
         content = json.dumps(
-            {field: args.inputs.get(field) for field in fields}, sort_keys=True, default=str
+            {path: value_at(args.inputs, path) for path in paths if path != ".metadata.name"},
+            sort_keys=True,
+            default=str,
         )
         metadata["name"] = f"{args.name}-{stable_token(args.typ, args.name, content)}"
     return {"metadata": metadata}
@@ -132,30 +133,97 @@ class Registration:
     hooks: dict[str, list[str]] = field(default_factory=dict)
 
 
+class HookFailed(Exception):
+    """A before hook refused the step; the message is the engine's
+    (pulumi/pulumi pkg/resource/deploy/deployment.go, `RunHooks`:
+    `before hook "<name>" failed: <error>`)."""
+
+
 class RecordingCallbacks:
     """Stands in for the SDK's callback server under mocks: keeps each resource hook the
-    program registers, so that a test can call it as the engine would (with the old and
-    new inputs of an update), and each transform, under a token the mock monitor resolves
-    (it looks the token up among the SDK's callback servers). `close()` when done."""
+    program registers, wrapped by the SDK's own callback code (heimdall.sdk_private), so
+    that `call_hook` hands it the inputs exactly as a real run does, and each transform,
+    under a token the mock monitor resolves (it looks the token up among the SDK's
+    callback servers). `close()` when done."""
 
     def __init__(self) -> None:
         self.hooks: dict[str, Any] = {}
         self._transforms: dict[Any, str] = {}
-        _CallbackServicer._servicers.append(self)  # type: ignore[arg-type]
+        sdk_private.add_callback_server(self)
 
     def close(self) -> None:
-        if self in _CallbackServicer._servicers:
-            _CallbackServicer._servicers.remove(self)  # type: ignore[arg-type]
+        sdk_private.remove_callback_server(self)
 
     def register_transform(self, transform: Any) -> callback_pb2.Callback:
         token = self._transforms.setdefault(transform, str(uuid.uuid4()))
         return callback_pb2.Callback(token=token, target="mock")
 
     def register_resource_hook(self, hook: Any) -> None:
-        self.hooks[hook.name] = hook
+        self.hooks[hook.name] = sdk_private.sdk_hook_callback(hook)
 
     def register_error_hook(self, hook: Any) -> None:
         self.hooks[hook.name] = hook
+
+
+def _wire(value: Any) -> Any:
+    """A recorded input value back in the form the engine marshals it for a hook
+    (pulumi/pulumi pkg/resource/deploy/source_eval.go, `wrapResourceHookCallback`:
+    KeepSecrets and KeepUnknowns, so a secret travels as the signature map and an
+    unknown as its sentinel string)."""
+    if isinstance(value, pulumi.output.Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {str(k): _wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_wire(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return str(value)
+
+
+def engine_struct(values: Optional[dict[str, Any]]) -> Optional[struct_pb2.Struct]:
+    if values is None:
+        return None
+    struct = struct_pb2.Struct()
+    struct.update(_wire(values))
+    return struct
+
+
+def call_hook(
+    callback: Any,
+    hook_name: str,
+    registration: Registration,
+    new_inputs: Optional[dict[str, Any]],
+    old: Optional[Registration],
+) -> None:
+    """Call one recorded hook as the engine would for `registration` (new inputs) going
+    from `old`; raises HookFailed with the engine's message when the hook raises."""
+    import asyncio
+
+    request = resource_pb2.ResourceHookRequest(
+        urn=registration.urn,
+        id=f"{registration.name}-id",
+        name=registration.name,
+        type=registration.type,
+        new_inputs=engine_struct(new_inputs),
+        old_inputs=engine_struct(old.inputs if old is not None else None),
+        old_outputs=engine_struct(old.state if old is not None else None),
+    )
+    loop = asyncio.new_event_loop()
+    try:
+        response = loop.run_until_complete(callback(request.SerializeToString()))
+        # The SDK tracks every Output it makes (the hook's inputs are Outputs) until it
+        # resolves; one left pending on this loop would hold up the next program's
+        # wait_for_rpcs forever. Let them all finish here.
+        pending = asyncio.all_tasks(loop)
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    finally:
+        loop.close()
+    if response.error:
+        raise HookFailed(f'before hook "{hook_name}" failed: {response.error}')
 
 
 class RecordingMonitor(MockMonitor):
@@ -195,7 +263,7 @@ class RecordingMonitor(MockMonitor):
                 inputs=inputs,
                 state=dict(registered.state) if registered is not None else {},
                 ignore_changes=list(request.ignoreChanges),
-                transforms=_resolve_callbacks(request.transforms),
+                transforms=sdk_private.resolve_transforms(request.transforms),
                 hooks={
                     kind: list(getattr(request.hooks, kind))
                     for kind in _HOOK_KINDS

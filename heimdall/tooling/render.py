@@ -21,8 +21,8 @@ from typing import Any, Optional
 
 import pulumi
 import yaml
-from pulumi.runtime import settings as runtime_settings
 
+from heimdall import sdk_private
 from heimdall.engine_values import unwrap_secret
 from heimdall.settings import NAMESPACE, Settings, load_settings
 from heimdall.settings.types import PROJECT_ROOT
@@ -30,9 +30,11 @@ from heimdall.tooling import prerun
 from heimdall.tooling.mocks import (
     UNKNOWN,
     HeimdallMocks,
+    HookFailed,
     RecordingCallbacks,
     RecordingMonitor,
     Registration,
+    call_hook,
 )
 from heimdall.tooling.prerun import (
     SECRET_PLACEHOLDER,
@@ -89,22 +91,23 @@ class Rendering:
     secret_outputs: frozenset[str]
     hooks: dict[str, Any] = field(default_factory=dict)  # resource hooks by name
 
-    def run_hooks(self, registration: Registration, kind: str, old: Registration) -> None:
+    def run_hooks(
+        self,
+        registration: Registration,
+        kind: str,
+        old: Optional[Registration],
+        new_inputs: Optional[dict[str, Any]] = None,
+    ) -> None:
         """Call `registration`'s `kind` hooks (before_update, ...) as the engine would on
-        an update from `old` (the same resource in an earlier rendering)."""
-        from pulumi.resource_hooks import ResourceHookArgs
-
+        an update from `old` (the same resource in an earlier rendering), with
+        `new_inputs` (default: the registration's). Raises HookFailed."""
         for hook_name in registration.hooks.get(kind, []):
-            self.hooks[hook_name](
-                ResourceHookArgs(
-                    urn=registration.urn,
-                    id=f"{registration.name}-id",
-                    name=registration.name,
-                    type=registration.type,
-                    new_inputs=registration.inputs,
-                    old_inputs=old.inputs,
-                    old_outputs=old.state,
-                )
+            call_hook(
+                self.hooks[hook_name],
+                hook_name,
+                registration,
+                registration.inputs if new_inputs is None else new_inputs,
+                old,
             )
 
     def resources(self, type_prefix: str = "") -> list[Registration]:
@@ -223,12 +226,12 @@ def run_stack(
         asyncio.set_event_loop(loop)
         mocks = HeimdallMocks(preview=preview)
         monitor = RecordingMonitor(mocks)
-        runtime_settings.ROOT.set(None)  # a fresh root Stack per run
+        sdk_private.reset_root_resource()  # a fresh root Stack per run
         pulumi.runtime.set_mocks(
             mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
         )
         callbacks = RecordingCallbacks()
-        runtime_settings.SETTINGS.callbacks = callbacks
+        sdk_private.install_callbacks(callbacks)
         try:
             outputs = deploy(settings)
             loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
@@ -401,6 +404,7 @@ def summary(rendering: Rendering, out: Optional[Path] = None) -> str:
 __all__ = [
     "MANIFESTS",
     "NAMESPACE",
+    "HookFailed",
     "SECRET_PLACEHOLDER",
     "StackFile",
     "config_value",

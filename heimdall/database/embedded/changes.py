@@ -32,7 +32,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.resource_hooks import ResourceHook, ResourceHookArgs, ResourceHookOptions
 
-from heimdall.engine_values import get_path, unwrap_secret
+from heimdall.engine_values import get_path, hook_inputs, unwrap_secret
 from heimdall.settings.types import quantity_value
 
 RUNBOOK = "docs/operations.md"
@@ -142,8 +142,10 @@ def identity_change(
 
 
 def _hook(name: str, check: Any) -> ResourceHook:
-    def run(args: ResourceHookArgs) -> None:
-        problem = check(args.old_inputs, args.new_inputs)
+    async def run(args: ResourceHookArgs) -> None:
+        # The SDK hands a property that holds a secret anywhere as Output.secret(...):
+        # read through it, so a secret label or value never makes a check pass unseen.
+        problem = check(await hook_inputs(args.old_inputs), await hook_inputs(args.new_inputs))
         if problem is not None:
             raise ValueError(problem)
 

@@ -77,6 +77,39 @@ def _optional_objects() -> Any:
     return run_stack(config, "full", secret_keys=secret_keys)
 
 
+def _sticky() -> Any:
+    """Sessions made sticky (an OAuth login on two pods behind ingress-nginx)."""
+    values = {"externalUrl": "https://heimdall.example.com", "replicas": 2,
+              "ingress": {"enabled": True, "className": "nginx", "host": "heimdall.example.com",
+                          "tlsSecretName": "tls"}}
+    config, secret_keys = stack_config(values, {"auth": {"github": {"clientId": "gh", "clientSecret": "x"}}})
+    rendering = run_stack(config, "sticky", secret_keys=secret_keys)
+    assert rendering.manifest("Service", "heimdall")["spec"]["sessionAffinity"] == "ClientIP"
+    return rendering
+
+
+# What tests/test_from_helm.py converts, each values file with the arguments it uses there.
+FROM_HELM = {
+    "helm-3.3.3": ("values-3.3.3.yaml", "--release", "heimdall"),
+    "helm-develop": ("values-develop.yaml", "--release", "prod", "--namespace", "heimdall-prod"),
+    "helm-develop-embedded": ("values-develop-embedded.yaml", "--release", "heimdall"),
+}
+
+
+def _from_helm(directory: Path, values: str, *args: str) -> Any:
+    """A stack file written by `python -m heimdall from-helm`, rendered."""
+    import contextlib
+    import io
+
+    from heimdall.tooling.cli import main
+
+    directory.mkdir()
+    with contextlib.chdir(directory), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        assert main(["from-helm", str(REPO / "tests/data/helm" / values), "--stack", "converted", *args]) == 0
+    return run_stack_file(str(directory / "Pulumi.converted.yaml"))
+
+
 def _insecure() -> Any:
     config, _ = stack_config({"securityContext": {"privileged": True, "allowPrivilegeEscalation": True}})
     return run_stack(config, "insecure")
@@ -90,6 +123,9 @@ def failed_checks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[di
     for stack in STACK_FILES:
         write(run_stack_file(str(stack)), root / stack.name)
     write(_optional_objects(), root / "optional")
+    write(_sticky(), root / "sticky")
+    for name, (values, *args) in FROM_HELM.items():
+        write(_from_helm(tmp_path_factory.mktemp(name) / "project", values, *args), root / name)
     write(_insecure(), root / "insecure")
     by_folder: dict[str, list[dict[str, Any]]] = {p.name: [] for p in root.iterdir()}
     for check in scan(root):
@@ -107,6 +143,13 @@ def test_every_stack_renders_with_zero_checkov_failures(stack, failed_checks):
 @needs_checkov
 def test_every_optional_object_passes_checkov_too(failed_checks):
     failed = failed_checks["optional"]
+    assert not failed, describe(failed)
+
+
+@needs_checkov
+@pytest.mark.parametrize("scenario", ["sticky", *FROM_HELM])
+def test_sticky_sessions_and_from_helm_stacks_pass_checkov_too(scenario, failed_checks):
+    failed = failed_checks[scenario]
     assert not failed, describe(failed)
 
 

@@ -59,13 +59,7 @@ def checked(stack_file: Path, tmp_path: Path, secret_keys: dict[str, Any] | None
     """Render the converted stack and run every check the repository's stack files get."""
     rendering = render.run_stack_file(str(stack_file))
     assert render.validate_manifests(rendering.manifests(show_secrets=False)) == []
-    from tests.test_checkov import CHECKOV, describe, scan
-
-    if CHECKOV is not None:
-        out = tmp_path / "manifests"
-        render.write(rendering, out)
-        failed = scan(out)
-        assert not failed, describe(failed)
+    # checkov: tests/test_checkov.py scans these conversions (FROM_HELM) in its one run.
     try:
         from tests.test_policies import all_violations, from_registration
     except pytest.skip.Exception:  # pulumi-policy not installed here

@@ -122,19 +122,3 @@ def test_a_gateway_route_cannot_ask_for_session_persistence_and_is_refused():
     assert "auth.github with autoscaling.maxReplicas 4 needs sticky sessions" in message
     assert "sessionPersistence is experimental-channel only" in message
     assert parse_settings({**OAUTH, **gateway, "replicas": 1}).gateway.enabled
-
-
-def test_sticky_objects_pass_checkov(tmp_path):
-    from heimdall.tooling.render import run_stack, write
-    from tests.conftest import stack_config
-    from tests.test_checkov import CHECKOV, describe, scan
-
-    if CHECKOV is None:
-        pytest.skip("checkov not found: set CHECKOV")
-    values = {"externalUrl": "https://heimdall.example.com", "replicas": 2, **ingress("nginx")}
-    config, secret_keys = stack_config(values, {"auth": {"github": {"clientId": "gh", "clientSecret": "x"}}})
-    rendering = run_stack(config, "sticky", secret_keys=secret_keys)
-    assert rendering.manifest("Service", "heimdall")["spec"]["sessionAffinity"] == "ClientIP"
-    write(rendering, tmp_path)
-    failed = scan(tmp_path)
-    assert not failed, describe(failed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-from pydantic import Field, create_model, model_validator
+from pydantic import AfterValidator, Field, create_model, model_validator
 
 from heimdall.database import registry
 from heimdall.settings.app import (
@@ -28,6 +28,7 @@ from heimdall.settings.app import (
 )
 from heimdall.settings.auth import Auth
 from heimdall.settings.database import DatabaseSettings, section_field
+from heimdall.settings.env import check_env
 from heimdall.settings.guardrails import (
     Autoscaling,
     ContainerSecurityContext,
@@ -41,7 +42,6 @@ from heimdall.settings.guardrails import (
 from heimdall.settings.kubernetes import Affinity, TopologySpreadConstraint
 from heimdall.settings.operations import Backup, Restore
 from heimdall.settings.types import (
-    SECRET_ENV_NAMES,
     DnsLabel,
     DnsSubdomain,
     EnvName,
@@ -72,7 +72,15 @@ class Settings(Model):
         default=["yarn", "backend", "start"], min_length=1,
         description="Command of the Heimdall container; migrations are the Job's work.",
     )
-    env: dict[EnvName, str] = Field(default={}, description="Extra plain environment variables for Heimdall (ConfigMap); secret names are refused.")
+    env: Annotated[dict[EnvName, str], AfterValidator(check_env)] = Field(
+        default={},
+        description="Extra plain environment variables for Heimdall (ConfigMap). Refused: "
+        "names the program sets itself (NODE_ENV, PORT, ADMIN_*, DATABASE_*, LDAP_*, "
+        "GITHUB_*, GITLAB_*, GOOGLE_*, OKTA_*, OIDC_*, JWT_*, EXTERNAL_URL, banners, "
+        "switches: set their own keys), names that look like secrets (*SECRET*, "
+        "*PASSWORD*, *TOKEN*, *CREDENTIAL*, *_KEY, ...), and values holding a URL with a "
+        "password (http://user:pw@proxy).",
+    )
     external_url: Optional[HttpUrl] = Field(default=None, description="EXTERNAL_URL, the URL users reach Heimdall at; derived from the ingress when unset.")
     # The field's model is DatabaseSettings plus every registered provider's section:
     # settings_model() builds it from the registry.
@@ -156,12 +164,6 @@ class Settings(Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
-        leaked = sorted(SECRET_ENV_NAMES & set(self.env))
-        if leaked:
-            raise ValueError(
-                f"env must not carry secrets ({', '.join(leaked)}): "
-                "use the secrets section or an existing Secret"
-            )
         provider = registry.spec(self.database.provider)
         if provider.managed and self.secrets.existing_secret:
             raise ValueError(

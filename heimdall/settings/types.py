@@ -128,6 +128,8 @@ def _image_tag(value: str) -> str:
 
 
 def _hostname(value: str) -> str:
+    if "://" in value or "/" in value:
+        raise ValueError("must be a host name alone, such as db.example.com: no scheme, port or path")
     if len(value) > 253 or not _HOSTNAME.fullmatch(value):
         raise ValueError("must be a lowercase DNS host name such as heimdall.example.com")
     return value
@@ -150,22 +152,6 @@ ImageTag = Annotated[str, AfterValidator(_image_tag)]
 Hostname = Annotated[str, AfterValidator(_hostname)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Port = Annotated[int, Field(ge=1, le=65535)]
-# Values the program will not take from a stack file as plain text.
-SECRET_ENV_NAMES = frozenset(
-    {
-        "DATABASE_PASSWORD",
-        "DATABASE_URL",
-        "JWT_SECRET",
-        "API_KEY_SECRET",
-        "ADMIN_PASSWORD",
-        "LDAP_PASSWORD",
-        "GITHUB_CLIENTSECRET",
-        "GITLAB_SECRET",
-        "GOOGLE_CLIENTSECRET",
-        "OKTA_CLIENTSECRET",
-        "OIDC_CLIENT_SECRET",
-    }
-)
 
 
 class Model(BaseModel):
@@ -184,6 +170,59 @@ class Model(BaseModel):
         coerce_numbers_to_str=True,
         validate_default=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_pasted_credentials(cls, data: Any) -> Any:
+        """A URL with a password or a PEM block in any plain field: refused by its key, on
+        the section (so that the one-line error never repeats the value)."""
+        if not isinstance(data, dict):
+            return data
+        from heimdall.settings.secrecy import pasted_credential
+
+        by_alias = {f.alias or n: f for n, f in cls.model_fields.items()} | dict(cls.model_fields)
+        for key, value in data.items():
+            field = by_alias.get(key) if isinstance(key, str) else None
+            if field is not None and "SecretStr" in str(field.annotation):
+                continue
+            # Plain maps and lists of strings (env, annotations, tags, files), not sections.
+            if isinstance(value, dict):
+                plain_map = field is not None and "dict[" in str(field.annotation)
+                items: Any = value.items() if plain_map else []
+            else:
+                items = enumerate(value) if isinstance(value, list) else [(None, value)]
+            for sub, item in items:
+                kind = pasted_credential(item) if isinstance(item, str) else None
+                if kind is not None:
+                    where = key if sub is None else f"{key}.{sub}"
+                    advice = (
+                        "write it without the user and password, and give a password as a "
+                        "Pulumi secret (pulumi config set --secret --path ...)"
+                        if kind.startswith("a URL")
+                        else "give a PEM file path (relative to Pulumi.yaml) or a ConfigMap, "
+                        "never the certificate or key text"
+                    )
+                    raise ValueError(
+                        f"{where} holds {kind} (not shown), which would sit in plain text in "
+                        f"the stack file and the objects: {advice}"
+                    )
+        cls._unknown_before_missing(data, by_alias)
+        return data
+
+    @classmethod
+    def _unknown_before_missing(cls, data: dict[Any, Any], known: dict[str, Any]) -> None:
+        """An unknown key is named before the required keys it hides: `github: {enabled:
+        false}` is about `enabled`, not a missing clientId."""
+        unknown = [k for k in data if not isinstance(k, str) or k not in known]
+        missing = [n for n, f in cls.model_fields.items() if f.is_required() and n not in data and (f.alias or n) not in data]
+        if unknown and missing:
+            first = str(unknown[0])
+            hint = (
+                ": a section is on when it is set; remove it (or set it to null) to turn it off"
+                if first == "enabled"
+                else "; see the configuration reference in README.md"
+            )
+            raise ValueError(f"{first} is not a key of this section{hint}")
 
     @model_validator(mode="before")
     @classmethod

@@ -23,7 +23,8 @@ import yaml
 from pulumi.runtime import settings as runtime_settings
 
 from heimdall.engine_values import unwrap_secret
-from heimdall.settings import NAMESPACE, Settings, load_settings
+from heimdall.settings import NAMESPACE, Settings, SettingsError, load_settings
+from heimdall.settings.secrecy import file_secure_leaves, plain_secret_leaf
 from heimdall.tooling import stack_yaml
 from heimdall.tooling.mocks import (
     UNKNOWN,
@@ -257,10 +258,13 @@ def run_stack(
     stack: str = "test",
     secret_keys: Iterable[str] = (),
     preview: bool = False,
+    secure_leaves: Optional[frozenset[str]] = None,
 ) -> Rendering:
     """Run the program under mocks with `config` (namespaced keys, string values).
 
     Raises SettingsError, before any resource is declared, when the settings are bad.
+    With `secure_leaves` (the stack file's encrypted leaves), a secret value held in
+    plain text beside them is refused by its own key.
     """
     from heimdall.program import deploy
 
@@ -268,6 +272,9 @@ def run_stack(
     try:
         # Settings first: a bad value must stop everything before Pulumi starts.
         settings = load_settings()
+        plain = plain_secret_leaf(settings, secure_leaves) if secure_leaves is not None else None
+        if plain is not None:
+            raise SettingsError(plain)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         mocks = HeimdallMocks(preview=preview)
@@ -309,7 +316,11 @@ async def _resolve(outputs: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]
 def run_stack_file(stack: str, preview: bool = False) -> Rendering:
     stack_file = load_stack_file(stack)
     return run_stack(
-        stack_file.config, stack_file.name, secret_keys=stack_file.secret_keys, preview=preview
+        stack_file.config,
+        stack_file.name,
+        secret_keys=stack_file.secret_keys,
+        preview=preview,
+        secure_leaves=file_secure_leaves(resolve_stack_file(stack)),
     )
 
 

@@ -62,7 +62,9 @@ def test_every_major_keeps_its_data_in_one_place_behind_the_data_guard(build, ta
     # new major must meet the old cluster where it is, never a fresh directory of its own.
     from heimdall.database.embedded.datadir import data_layout
 
-    sts = build({"database": {"embedded": {"image": {"repository": "postgres", "tag": tag}}}}).manifest(
+    # The dump client follows the server (pg_dump refuses a newer server: settings/rules.py).
+    database = {"clientImage": {"tag": tag}, "embedded": {"image": {"repository": "postgres", "tag": tag}}}
+    sts = build({"database": database}).manifest(
         "StatefulSet", "heimdall-postgres"
     )
     pod = sts["spec"]["template"]["spec"]

@@ -28,6 +28,7 @@ from heimdall.settings.app import (
 )
 from heimdall.settings.auth import Auth
 from heimdall.settings.database import DatabaseSettings, section_field
+from heimdall.settings import rules
 from heimdall.settings.env import check_env
 from heimdall.settings.guardrails import (
     Autoscaling,
@@ -185,6 +186,7 @@ class Settings(Model):
                 "verify set database.tls.ca (the server's CA bundle), or turn backup off"
             )
         self._guardrail_checks()
+        rules.check(self)
         return self
 
     def _guardrail_checks(self) -> None:

@@ -110,6 +110,10 @@ class AwsRdsDatabase(Model):
     )
     tags: Tags = Field(default={}, description="Tags on every AWS resource the provider creates.")
 
+    @property
+    def server_major(self) -> int:
+        return int(self.engine_version.split(".")[0])
+
     @model_validator(mode="after")
     def _network(self) -> AwsRdsDatabase:
         if len(set(self.subnet_ids)) < 2:

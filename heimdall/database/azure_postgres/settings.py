@@ -123,6 +123,10 @@ class AzurePostgresDatabase(Model):
     )
     tags: Tags = Field(default={}, description="Tags on every Azure resource the provider creates.")
 
+    @property
+    def server_major(self) -> int:
+        return int(self.version)
+
     @model_validator(mode="after")
     def _network(self) -> AzurePostgresDatabase:
         if self.storage_size_gb not in AZURE_STORAGE_SIZES:

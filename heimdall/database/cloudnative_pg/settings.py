@@ -218,6 +218,10 @@ class CloudNativePgDatabase(Model):
         return self.backup.server_name or self.cluster_name
 
     @property
+    def server_major(self) -> int:
+        return self.major
+
+    @property
     def major(self) -> int:
         return int(self.image.tag.split(".")[0].split("-")[0])
 

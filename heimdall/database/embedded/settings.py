@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Optional
 
 from pydantic import Field, model_validator
@@ -56,6 +57,12 @@ class EmbeddedDatabase(Model):
         "a data directory of the image's major version at PGDATA, owned by uid 999, and stops "
         "the pod with one line otherwise; see docs/operations.md, taking over a Helm install.",
     )
+
+    @property
+    def server_major(self) -> int | None:
+        """The PostgreSQL major of the image tag (17, 17.6-alpine), None when it does not say."""
+        digits = re.match(r"^(\d+)", self.image.tag)
+        return int(digits.group(1)) if digits else None
 
     @model_validator(mode="after")
     def _one_volume(self) -> EmbeddedDatabase:

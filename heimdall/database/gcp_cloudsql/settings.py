@@ -126,6 +126,10 @@ class CloudSqlDatabase(Model):
     )
     labels: dict[str, str] = Field(default={}, description="Labels on the instance.")
 
+    @property
+    def server_major(self) -> int:
+        return int(self.database_version.removeprefix("POSTGRES_"))
+
     @model_validator(mode="after")
     def _network(self) -> CloudSqlDatabase:
         if self.network is None and not self.public_ip:

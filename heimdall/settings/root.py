@@ -14,6 +14,7 @@ from typing import Annotated, Any, Optional
 from pydantic import AfterValidator, Field, create_model, model_validator
 
 from heimdall.database import registry
+from heimdall.settings import rules
 from heimdall.settings.app import (
     Admin,
     Banners,
@@ -28,7 +29,6 @@ from heimdall.settings.app import (
 )
 from heimdall.settings.auth import Auth
 from heimdall.settings.database import DatabaseSettings, section_field
-from heimdall.settings import rules
 from heimdall.settings.env import check_env
 from heimdall.settings.guardrails import (
     Autoscaling,

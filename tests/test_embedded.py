@@ -49,7 +49,8 @@ def test_empty_storage_class_means_cluster_default(build) -> None:
 
 
 def test_persistence_disabled_uses_an_empty_dir(build) -> None:
-    rendering = build({"database": {"embedded": {"persistence": {"enabled": False}}}})
+    # Only on a throwaway stack (database/embedded/settings.py refuses it otherwise).
+    rendering = build({"database": {"allowDestroy": True, "embedded": {"persistence": {"enabled": False}}}})
     spec = rendering.manifest("StatefulSet", "heimdall-postgres")["spec"]
     assert "volumeClaimTemplates" not in spec
     volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}

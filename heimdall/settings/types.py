@@ -337,4 +337,60 @@ def _cidr(value: str) -> str:
 
 
 Cidr = Annotated[str, AfterValidator(_cidr)]
+
+# Address blocks that are not the public Internet (RFC 6890's special-purpose registry,
+# the IPv4 part): private, shared, loopback, link-local, documentation, multicast, reserved.
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "fc00::/7", "fe80::/10", "ff00::/8", "::1/128", "2001:db8::/32",
+    )
+)
+# The most public addresses a database's allow-list may admit: a /8 (IPv4) or a /32 (IPv6),
+# an organisation's largest own range. More is "the Internet", however it is spelled
+# (0.0.0.0/1 + 128.0.0.0/1, 1.0.0.0-255.255.255.255).
+PUBLIC_LIMIT = {4: 2**24, 6: 2**96}
+
+
+def public_addresses(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> dict[int, int]:
+    """Public addresses the union of `networks` admits, per IP version."""
+    found = {4: 0, 6: 0}
+    for version in (4, 6):
+        mine = [n for n in networks if n.version == version]
+        for network in ipaddress.collapse_addresses(mine):  # type: ignore[type-var]
+            count = network.num_addresses
+            for reserved in _NOT_PUBLIC:
+                if reserved.version != version:
+                    continue
+                if network.subnet_of(reserved):  # type: ignore[arg-type]
+                    count = 0
+                elif reserved.subnet_of(network):  # type: ignore[arg-type]
+                    count -= reserved.num_addresses
+            found[version] += count
+    return found
+
+
+def open_to_internet(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Optional[str]:
+    """Why these networks together admit the Internet, or None."""
+    for version, count in public_addresses(networks).items():
+        if count > PUBLIC_LIMIT[version]:
+            return (
+                f"together admit {count} public IPv{version} addresses, more than a "
+                f"{'/8' if version == 4 else '/32'}: that is the database open to the Internet "
+                "however it is spelled; list your own networks only"
+            )
+    return None
+
+
+def _cidr_set(value: list[str]) -> list[str]:
+    problem = open_to_internet([ipaddress.ip_network(v) for v in value])
+    if problem:
+        raise ValueError(f"these blocks {problem}")
+    return value
+
+
+CidrSet = Annotated[list[Cidr], AfterValidator(_cidr_set)]
 Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]

@@ -19,7 +19,7 @@ from heimdall.settings.database import (
     require_encryption,
     with_default_mode,
 )
-from heimdall.settings.types import Cidr, Model, Tags
+from heimdall.settings.types import CidrSet, Model, Tags
 
 
 def _aws_id(prefix: str) -> Any:
@@ -49,9 +49,10 @@ class AwsRdsDatabase(Model):
         default=[],
         description="Security groups admitted to the database port (for example the EKS nodes' or pods').",
     )
-    allowed_cidr_blocks: list[Cidr] = Field(
+    allowed_cidr_blocks: CidrSet = Field(
         default=[],
-        description="CIDR blocks admitted to the database port (for example the pod network); never 0.0.0.0/0.",
+        description="CIDR blocks admitted to the database port (for example the pod network); "
+        "never 0.0.0.0/0, nor blocks that together admit more public addresses than a /8.",
     )
     identifier: Optional[Annotated[str, Field(max_length=63, pattern=r"^[a-z](-?[a-z0-9])*$")]] = Field(
         default=None,

@@ -19,7 +19,7 @@ from heimdall.settings.database import (
     require_encryption,
     with_default_mode,
 )
-from heimdall.settings.types import Model, Tags
+from heimdall.settings.types import Model, Tags, open_to_internet
 
 
 def ip_range_bounds(value: str) -> tuple[str, str]:
@@ -50,6 +50,20 @@ def _azure_ip_range(value: str) -> str:
 
 
 AzureIpRange = Annotated[str, AfterValidator(_azure_ip_range)]
+
+
+def _azure_ranges(value: list[str]) -> list[str]:
+    networks: list[Any] = []
+    for item in value:
+        first, last = (ipaddress.IPv4Address(v) for v in ip_range_bounds(item))
+        networks.extend(ipaddress.summarize_address_range(first, last))
+    problem = open_to_internet(networks)
+    if problem:
+        raise ValueError(f"these ranges {problem}")
+    return value
+
+
+AzureIpRanges = Annotated[list[AzureIpRange], AfterValidator(_azure_ranges)]
 
 
 class AzureSku(Model):
@@ -117,9 +131,11 @@ class AzurePostgresDatabase(Model):
     public_access: bool = Field(
         default=False, description="Public endpoint, open only to allowedIpRanges (instead of private access)."
     )
-    allowed_ip_ranges: list[AzureIpRange] = Field(
+    allowed_ip_ranges: AzureIpRanges = Field(
         default=[],
-        description="With publicAccess: addresses, CIDR blocks or first-last ranges admitted by firewall rules.",
+        description="With publicAccess: addresses, CIDR blocks or first-last ranges admitted by "
+        "firewall rules; never from 0.0.0.0, nor ranges that together admit more public "
+        "addresses than a /8 (1.0.0.0-255.255.255.255).",
     )
     tags: Tags = Field(default={}, description="Tags on every Azure resource the provider creates.")
 

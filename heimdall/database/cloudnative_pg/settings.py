@@ -280,6 +280,13 @@ def _stack_rules(settings: Settings) -> None:
             "(secrets.jwtSecret, ...) and let the password be generated, or set "
             "secrets.databasePassword"
         )
+    if section.recovery is not None and settings.restore.from_:
+        raise ValueError(
+            f"restore.from {settings.restore.from_!r} together with "
+            "database.cloudNativePg.recovery: the restore's pg_restore --clean would replace "
+            "the recovered data with the older dump; remove restore.from (recovery already "
+            "fills the new cluster)"
+        )
     if section.uses_store and settings.backup.s3 is None:
         what = "backup.enabled" if section.backup.enabled else "recovery"
         raise ValueError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from pydantic import Field, model_validator
 
@@ -24,9 +24,12 @@ from heimdall.settings.types import (
     requests_and_limits,
 )
 
+if TYPE_CHECKING:
+    from heimdall.settings.root import Settings
+
 
 class Persistence(Model):
-    enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only).")
+    enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only), refused unless database.allowDestroy is true and Heimdall runs one replica.")
     size: VolumeSize = Field(default="10Gi", description="Size of the data volume.")
     storage_class: str = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
 
@@ -87,9 +90,28 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
     return check_ca(tls)
 
 
+def _stack_rules(settings: Settings) -> None:
+    section: EmbeddedDatabase = settings.database.section
+    if section.persistence.enabled or section.existing_claim:
+        return
+    if not settings.database.allow_destroy or settings.min_replicas > 1:
+        why = (
+            "database.allowDestroy is false (a stack whose data is protected)"
+            if not settings.database.allow_destroy
+            else f"Heimdall runs {settings.min_replicas} replicas (a stack people rely on)"
+        )
+        raise ValueError(
+            "database.embedded.persistence.enabled is false while "
+            f"{why}: the data would live in an emptyDir and be lost with the pod; set "
+            "persistence.enabled true, or database.allowDestroy true (and one replica) for a "
+            "throwaway stack"
+        )
+
+
 PROVIDER = ProviderSpec(
     model=EmbeddedDatabase,
     description="Settings of the embedded PostgreSQL (provider embedded).",
     component="EmbeddedPostgres",
     rules=_rules,
+    stack_rules=_stack_rules,
 )

@@ -18,7 +18,7 @@ from heimdall.settings.database import (
     require_encryption,
     with_default_mode,
 )
-from heimdall.settings.types import Cidr, DnsLabel, Image, Model, Resources, requests_and_limits
+from heimdall.settings.types import CidrSet, DnsLabel, Image, Model, Resources, requests_and_limits
 
 
 class CloudSqlAuthProxy(Model):
@@ -62,9 +62,11 @@ class CloudSqlDatabase(Model):
         default=None, description="Name of the private services access range to take the IP from."
     )
     public_ip: bool = Field(default=False, description="Give the instance a public IP as well.")
-    authorized_networks: list[Cidr] = Field(
+    authorized_networks: CidrSet = Field(
         default=[],
-        description="CIDR blocks allowed to the public IP; required with publicIp unless the Auth Proxy is used.",
+        description="CIDR blocks allowed to the public IP; required with publicIp unless the "
+        "Auth Proxy is used. Never 0.0.0.0/0, nor blocks that together admit more public "
+        "addresses than a /8 (0.0.0.0/1 + 128.0.0.0/1).",
     )
     use_auth_proxy: bool = Field(
         default=False,

@@ -77,7 +77,9 @@ class Operator(Model):
     namespace: DnsLabel = Field(
         default="cnpg-system",
         description="Namespace of the operator (created when install); with install false, "
-        "where the existing operator runs (its pods are admitted to the instances).",
+        "where the existing operator runs (its pods are admitted to the instances). With "
+        "install, not the stack's namespace nor kube-system, kube-public, kube-node-lease or "
+        "default.",
     )
     resources: Resources = Field(default=requests_and_limits("100m", "256Mi", "1", "512Mi"), description="Requests and limits of the operator's container.")
 
@@ -167,7 +169,9 @@ class CloudNativePgDatabase(Model):
     cluster_name: ClusterName = Field(
         default="heimdall-db",
         description="Name of the Cluster; clients reach <name>-rw.<namespace>.svc. A new name "
-        "is a new cluster (see the restore runbook).",
+        "is a new cluster (see the restore runbook). A DNS-1035 label of at most 50 "
+        "characters (the operator's webhook); not heimdall (the operator's ServiceAccount, "
+        "PDB and pods <name>-N would collide with Heimdall's).",
     )
     instances: int = Field(default=3, ge=1, le=9, description="PostgreSQL instances: one primary, the rest streaming replicas the operator fails over to.")
     image: Image = Field(
@@ -270,8 +274,42 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
     return tls
 
 
+# Names the stack gives its own objects of the kinds the operator names after the cluster:
+# the operator makes a ServiceAccount and a PodDisruptionBudget `<cluster>` and pods
+# `<cluster>-N`; Heimdall's StatefulSet, ServiceAccount and PDB are `heimdall` (pods
+# `heimdall-N`).
+APP_NAMES = frozenset({"heimdall"})
+# Namespaces the cluster itself owns: a stack that installs the operator creates (and on
+# destroy deletes) its namespace.
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "default"})
+
+
+def _names(settings: Settings, section: CloudNativePgDatabase) -> None:
+    if section.cluster_name in APP_NAMES:
+        raise ValueError(
+            f"database.cloudNativePg.clusterName {section.cluster_name!r} collides with "
+            "Heimdall's own objects (the operator names its ServiceAccount and "
+            "PodDisruptionBudget <clusterName> and its pods <clusterName>-N, as Heimdall's "
+            "StatefulSet does); use another name, such as heimdall-db"
+        )
+    operator = section.operator
+    if operator.install and operator.namespace == settings.namespace:
+        raise ValueError(
+            f"database.cloudNativePg.operator.namespace {operator.namespace!r} is the stack's "
+            "namespace: installing the operator there declares that Namespace twice; use its "
+            "own namespace, such as cnpg-system"
+        )
+    if operator.install and operator.namespace in SYSTEM_NAMESPACES:
+        raise ValueError(
+            f"database.cloudNativePg.operator.namespace {operator.namespace!r} belongs to the "
+            "cluster: the stack would create and, on destroy, delete it; use its own "
+            "namespace, such as cnpg-system"
+        )
+
+
 def _stack_rules(settings: Settings) -> None:
     section: CloudNativePgDatabase = settings.database.section
+    _names(settings, section)
     if settings.secrets.existing_secret:
         raise ValueError(
             "database provider 'cloudnative-pg' writes the owner's credentials into a "

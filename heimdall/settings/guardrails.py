@@ -3,12 +3,13 @@ the PodDisruptionBudget and the autoscaler."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.settings.kubernetes import NetworkPolicyPeer
+from heimdall.settings.kubernetes import NetworkPolicyPeer, TopologySpreadConstraint
 from heimdall.settings.types import Model, dns_subdomain
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
@@ -48,9 +49,32 @@ def _labels(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+# The API server's limit on one object's annotations, keys and values together
+# (apimachinery pkg/api/validation/objectmeta.go TotalAnnotationSizeLimitB = 256 KiB).
+ANNOTATIONS_LIMIT = 256 * 1024
+
+
 def _annotations(value: dict[str, str]) -> dict[str, str]:
     for key in value:
         _qualified_name(key)
+    size = sum(len(k) + len(v) for k, v in value.items())
+    if size > ANNOTATIONS_LIMIT:
+        raise ValueError(
+            f"annotations total {size} bytes, over the API server's limit of 256 KiB "
+            "(keys and values together, per object); keep large data in a ConfigMap"
+        )
+    return value
+
+
+def _node_selector(value: dict[str, str]) -> dict[str, str]:
+    """Label keys and values, as the API server checks a nodeSelector."""
+    for key, item in value.items():
+        _qualified_name(key)
+        if len(item) > 63 or not _LABEL_VALUE.fullmatch(item):
+            raise ValueError(
+                f"{key}: value {item!r} must be a label value: at most 63 letters, digits, '-', "
+                "'_' or '.', starting and ending with a letter or digit"
+            )
     return value
 
 
@@ -74,6 +98,7 @@ def _stack_annotations(value: dict[str, str]) -> dict[str, str]:
 
 
 Labels = Annotated[dict[str, str], AfterValidator(_labels)]
+NodeSelector = Annotated[dict[str, str], AfterValidator(_node_selector)]
 Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
 # `annotations` and `podAnnotations`: on every object, or every pod, of the stack.
 StackAnnotations = Annotated[dict[str, str], AfterValidator(_stack_annotations)]
@@ -87,8 +112,25 @@ class SeccompProfile(Model):
         description="RuntimeDefault (the container runtime's default filter), Localhost or Unconfined.",
     )
     localhost_profile: Optional[str] = Field(
-        default=None, description="Profile file on the node, for type Localhost."
+        default=None,
+        description="Profile file on the node: required with type Localhost, refused with the "
+        "others (the API server's validateSeccompProfileField).",
     )
+
+    @model_validator(mode="after")
+    def _profile_with_localhost(self) -> SeccompProfile:
+        # kubernetes pkg/apis/core/validation/validation.go validateSeccompProfileField.
+        if self.type == "Localhost" and not self.localhost_profile:
+            raise ValueError(
+                "localhostProfile is required with type Localhost (the profile file on the "
+                "node, such as profiles/heimdall.json); or use type RuntimeDefault"
+            )
+        if self.type != "Localhost" and self.localhost_profile:
+            raise ValueError(
+                f"localhostProfile is only read with type Localhost (type is {self.type}); "
+                "remove it or set type Localhost"
+            )
+        return self
 
 
 class PodSecurityContext(Model):
@@ -145,6 +187,29 @@ class ContainerSecurityContext(Model):
         default=None, description="Seccomp profile (default RuntimeDefault)."
     )
 
+    @model_validator(mode="after")
+    def _escalation(self) -> ContainerSecurityContext:
+        # kubernetes pkg/apis/core/validation/validation.go ValidateSecurityContext: "cannot
+        # set `allowPrivilegeEscalation` to false and `privileged` to true" (or with
+        # capabilities.add CAP_SYS_ADMIN). Unset, allowPrivilegeEscalation stays false.
+        escalation_off = (
+            "allow_privilege_escalation" not in self.model_fields_set
+            or self.allow_privilege_escalation is False
+        )
+        if not escalation_off:
+            return self
+        if self.privileged:
+            raise ValueError(
+                "privileged true needs allowPrivilegeEscalation true (it is false by default, "
+                "and the API server refuses the pair); set both, or leave privileged false"
+            )
+        if self.capabilities and "CAP_SYS_ADMIN" in self.capabilities.add:
+            raise ValueError(
+                "capabilities.add CAP_SYS_ADMIN needs allowPrivilegeEscalation true (the API "
+                "server refuses it with escalation off)"
+            )
+        return self
+
 
 class Toleration(Model):
     key: Optional[str] = Field(default=None, description="Taint key; empty with operator Exists matches every taint.")
@@ -157,6 +222,77 @@ class Toleration(Model):
         default=None, ge=0, description="For NoExecute: how long the pod stays after the taint appears."
     )
 
+    @model_validator(mode="after")
+    def _as_the_api_server(self) -> Toleration:
+        # kubernetes pkg/apis/core/validation/validation.go ValidateTolerations.
+        if self.key:
+            _qualified_name(self.key)
+        elif self.operator != "Exists":
+            raise ValueError("operator must be Exists when key is empty (a toleration of every taint)")
+        if self.operator == "Exists" and self.value:
+            raise ValueError(
+                f"value {self.value!r} must be empty when operator is Exists; remove it, or "
+                "use operator Equal"
+            )
+        if self.toleration_seconds is not None and self.effect != "NoExecute":
+            raise ValueError(
+                "tolerationSeconds is only for effect NoExecute (the API server refuses it "
+                f"with effect {self.effect or 'empty'}); set effect NoExecute or remove it"
+            )
+        return self
+
+
+def _spread(value: dict[str, Any]) -> dict[str, Any]:
+    """What the API server refuses in a topologySpreadConstraint beyond its schema
+    (kubernetes pkg/apis/core/validation/validation.go validateTopologySpreadConstraints)."""
+    skew = value.get("maxSkew")
+    if isinstance(skew, int) and skew < 1:
+        raise ValueError(f"maxSkew {skew} must be greater than zero, such as 1")
+    when = value.get("whenUnsatisfiable")
+    if when not in ("DoNotSchedule", "ScheduleAnyway"):
+        raise ValueError(f"whenUnsatisfiable {when!r} must be DoNotSchedule or ScheduleAnyway")
+    domains = value.get("minDomains")
+    if domains is not None and (not isinstance(domains, int) or domains < 1 or when != "DoNotSchedule"):
+        raise ValueError("minDomains must be greater than zero, and only with whenUnsatisfiable DoNotSchedule")
+    key = value.get("topologyKey")
+    if isinstance(key, str):
+        if not key:
+            raise ValueError("topologyKey must not be empty, such as topology.kubernetes.io/zone")
+        _qualified_name(key)
+    for policy in ("nodeAffinityPolicy", "nodeTaintsPolicy"):
+        if policy in value and value[policy] not in ("Honor", "Ignore"):
+            raise ValueError(f"{policy} {value[policy]!r} must be Honor or Ignore")
+    return value
+
+
+def _cidr_text(text: Any, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(str(text), strict=True)
+    except ValueError:
+        raise ValueError(f"{where} {text!r} must be a CIDR block such as 10.0.0.0/16 (host bits zero)") from None
+
+
+def _peer(value: dict[str, Any]) -> dict[str, Any]:
+    """A NetworkPolicyPeer as the API server checks it (kubernetes
+    pkg/apis/networking/validation/validation.go ValidateNetworkPolicyPeer, ValidateIPBlock)."""
+    if not value:
+        raise ValueError("an empty peer admits nothing: give podSelector, namespaceSelector or ipBlock")
+    block = value.get("ipBlock")
+    if block is None:
+        return value
+    if len(value) > 1:
+        raise ValueError("ipBlock may not be combined with podSelector or namespaceSelector in one peer")
+    cidr = _cidr_text(block.get("cidr"), "ipBlock.cidr")
+    for index, item in enumerate(block.get("except") or []):
+        inner = _cidr_text(item, f"ipBlock.except.{index}")
+        if inner.version != cidr.version or not inner.subnet_of(cidr) or inner == cidr:  # type: ignore[arg-type]
+            raise ValueError(f"ipBlock.except.{index} {item!r} must lie strictly inside ipBlock.cidr {str(cidr)!r}")
+    return value
+
+
+SpreadConstraint = Annotated[TopologySpreadConstraint, AfterValidator(_spread)]
+PolicyPeer = Annotated[NetworkPolicyPeer, AfterValidator(_peer)]
+
 
 class NetworkPolicySettings(Model):
     enabled: bool = Field(
@@ -164,7 +300,7 @@ class NetworkPolicySettings(Model):
         description="Create NetworkPolicies: deny ingress to the stack's pods except Heimdall on "
         "3000 and the embedded database from the stack's own pods. Egress stays open.",
     )
-    ingress_from: list[NetworkPolicyPeer] = Field(
+    ingress_from: list[PolicyPeer] = Field(
         default=[],
         description="NetworkPolicyPeer objects (podSelector, namespaceSelector, ipBlock) allowed "
         "to reach Heimdall on port 3000; empty: any source (an ingress controller anywhere).",

@@ -18,6 +18,7 @@ from heimdall.settings.types import (
     Image,
     Model,
     Resources,
+    SecretKeyName,
     VolumeSize,
     requests_and_limits,
 )
@@ -134,6 +135,12 @@ def _time_zone(value: str) -> str:
 
 
 def _dump_file_name(value: str) -> str:
+    if value.lower() in ("latest", "newest", "last", "current"):
+        raise ValueError(
+            "must name one dump file: there is no 'latest' (a restore must say which dump it "
+            "replaces the data with); list the target's dumps and give the file name, such "
+            "as heimdall-20250101T021500Z.dump"
+        )
     if (
         not re.fullmatch(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", value)
         or value.endswith(".partial")
@@ -223,10 +230,10 @@ class BackupS3(Model):
         description="Secret (in the stack's namespace) holding the access key pair; "
         "read by reference only."
     )
-    access_key_id_key: str = Field(
+    access_key_id_key: SecretKeyName = Field(
         default="AWS_ACCESS_KEY_ID", description="Key of the access key id in existingSecret."
     )
-    secret_access_key_key: str = Field(
+    secret_access_key_key: SecretKeyName = Field(
         default="AWS_SECRET_ACCESS_KEY",
         description="Key of the secret access key in existingSecret.",
     )

@@ -35,12 +35,14 @@ from heimdall.settings.guardrails import (
     ContainerSecurityContext,
     Labels,
     NetworkPolicySettings,
+    NodeSelector,
     PodDisruptionBudgetSettings,
     PodSecurityContext,
+    SpreadConstraint,
     StackAnnotations,
     Toleration,
 )
-from heimdall.settings.kubernetes import Affinity, TopologySpreadConstraint
+from heimdall.settings.kubernetes import Affinity
 from heimdall.settings.operations import Backup, Restore
 from heimdall.settings.types import (
     DnsLabel,
@@ -125,7 +127,7 @@ class Settings(Model):
         default=ContainerSecurityContext(),
         description="Overrides of the container securityContext in Heimdall's pods (null removes a key).",
     )
-    node_selector: dict[str, str] = Field(
+    node_selector: NodeSelector = Field(
         default={}, description="nodeSelector of every pod (Heimdall, its Jobs, the embedded database)."
     )
     tolerations: list[Toleration] = Field(
@@ -136,7 +138,7 @@ class Settings(Model):
         description="Kubernetes affinity (nodeAffinity, podAffinity, podAntiAffinity) of Heimdall's "
         "pods and the migration Job.",
     )
-    topology_spread_constraints: Optional[list[TopologySpreadConstraint]] = Field(
+    topology_spread_constraints: Optional[list[SpreadConstraint]] = Field(
         default=None,
         description="topologySpreadConstraints of Heimdall's pods; unset: with more than one pod, "
         "a soft spread over nodes; [] for none.",

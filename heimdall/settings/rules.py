@@ -54,7 +54,37 @@ def s3_section_used(settings: Settings) -> None:
     )
 
 
-RULES = (dump_client_not_older_than_server, s3_section_used)
+def pod_identity_not_overridden(settings: Settings) -> None:
+    """Every container of Heimdall's pods sets its own runAsUser and runAsGroup (1001, or
+    999 for the PostgreSQL clients), which win over the pod's (Kubernetes: "the value
+    specified in SecurityContext takes precedence"): a pod-level value alone changes
+    nothing. So is removing it alone (OpenShift: the containers' 1001 stays)."""
+    pod, container = settings.pod_security_context, settings.security_context
+    for name in ("run_as_user", "run_as_group"):
+        key = "runAsUser" if name == "run_as_user" else "runAsGroup"
+        if name in pod.model_fields_set and name not in container.model_fields_set:
+            value = getattr(pod, name)
+            shown = "null" if value is None else str(value)
+            raise ValueError(
+                f"podSecurityContext.{key} {shown} has no effect: every container sets its "
+                f"own {key}, which wins; set securityContext.{key} {shown} as well"
+            )
+
+
+def admin_external_auth_has_a_provider(settings: Settings) -> None:
+    if settings.admin.uses_external_auth and not settings.auth.any:
+        raise ValueError(
+            "admin.usesExternalAuth true needs a login provider (auth.ldap, auth.oidc, ...): "
+            "the administrator could never log in; configure one, or set it false"
+        )
+
+
+RULES = (
+    dump_client_not_older_than_server,
+    s3_section_used,
+    pod_identity_not_overridden,
+    admin_external_auth_has_a_provider,
+)
 
 
 def check(settings: Settings) -> None:

@@ -141,7 +141,34 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _route_host(value: str) -> str:
+    """An Ingress host or HTTPRoute hostname: a DNS name, never an IP address (kubernetes
+    pkg/apis/networking/validation/validation.go validateIngressRules: "must be a DNS name,
+    not an IP address"; Gateway API's Hostname type likewise)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return _hostname(value)
+    raise ValueError(
+        "must be a DNS name, not an IP address (the API server refuses an IP as a route's "
+        "host); use a name that resolves to it, or leave the host unset"
+    )
+
+
+def _secret_key_name(value: str) -> str:
+    # A Secret's or ConfigMap's data key (kubernetes pkg/apis/core/validation/validation.go
+    # ValidateSecret -> IsConfigMapKey: [-._a-zA-Z0-9]+, at most 253 characters).
+    if len(value) > 253 or not re.fullmatch(r"^[-._a-zA-Z0-9]+$", value) or value in (".", ".."):
+        raise ValueError(
+            "must be a Secret key: letters, digits, '-', '_' or '.' (no spaces or '/'), at "
+            "most 253 characters, such as DATABASE_PASSWORD"
+        )
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+RouteHost = Annotated[str, AfterValidator(_route_host)]
+SecretKeyName = Annotated[str, AfterValidator(_secret_key_name)]
 DnsSubdomain = Annotated[str, AfterValidator(dns_subdomain)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 VolumeSize = Annotated[str, AfterValidator(_volume_size)]

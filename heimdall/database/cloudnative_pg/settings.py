@@ -60,6 +60,62 @@ def _label_key(value: str) -> str:
 
 
 ClusterName = Annotated[str, AfterValidator(_cluster_name)]
+
+# The parameters the operator sets itself: its webhook refuses them ("Can't set fixed
+# configuration parameter"; cloudnative-pg pkg/postgres/configuration.go
+# FixedConfigurationParameters, internal/webhook/v1/cluster_webhook.go validateConfiguration).
+FIXED_PARAMETERS = frozenset(
+    {
+        "allow_system_table_mods", "archive_mode", "bonjour", "bonjour_name", "cluster_name",
+        "config_file", "data_directory", "data_sync_retry", "event_source", "external_pid_file",
+        "hba_file", "hot_standby", "ident_file", "jit_provider", "listen_addresses",
+        "logging_collector", "port", "primary_conninfo", "primary_slot_name", "recovery_target",
+        "recovery_target_action", "recovery_target_inclusive", "recovery_target_lsn",
+        "recovery_target_name", "recovery_target_time", "recovery_target_timeline",
+        "recovery_target_xid", "restore_command", "shared_preload_libraries", "temp_tablespaces",
+        "unix_socket_directories", "unix_socket_group", "unix_socket_permissions",
+        "archive_cleanup_command", "archive_command", "log_destination", "log_directory",
+        "log_file_mode", "log_filename", "log_rotation_age", "log_rotation_size",
+        "log_truncate_on_rotation", "pg_failover_slots.primary_dsn",
+        "pg_failover_slots.standby_slot_names", "promote_trigger_file", "recovery_end_command",
+        "recovery_min_apply_delay", "restart_after_crash", "ssl", "ssl_ca_file", "ssl_cert_file",
+        "ssl_crl_file", "ssl_dh_params_file", "ssl_key_file", "ssl_passphrase_command",
+    }
+)
+# PostgreSQL booleans as the operator parses them (pkg/postgres/booleans.go).
+_PG_TRUE = frozenset({"1", "on", "y", "ye", "yes", "t", "tr", "tru", "true"})
+_PG_FALSE = frozenset({"0", "of", "off", "n", "no", "f", "fa", "fal", "fals", "false"})
+_BOOLEAN_PARAMETERS = ("wal_log_hints", "hot_standby_feedback", "sync_replication_slots")
+
+
+def _parameters_problem(parameters: dict[str, str], instances: int, archiving: bool) -> Optional[str]:
+    """What the operator's webhook refuses in spec.postgresql.parameters, as a sentence
+    naming parameters.<key>; None when it takes them."""
+    for key in parameters:
+        if key in FIXED_PARAMETERS:
+            return (
+                f"parameters.{key} is set by the operator itself (its webhook refuses it: "
+                "\"Can't set fixed configuration parameter\"); remove it"
+            )
+    for key in _BOOLEAN_PARAMETERS:
+        value = parameters.get(key)
+        if value is not None and value.lower() not in _PG_TRUE | _PG_FALSE:
+            return f"parameters.{key} = {value!r} is not a PostgreSQL boolean: write on or off"
+    hints = parameters.get("wal_log_hints")
+    if hints is not None and hints.lower() in _PG_FALSE and instances > 1:
+        return (
+            f"parameters.wal_log_hints = {hints!r} with {instances} instances: the operator "
+            "needs it on to resynchronise a former primary (pg_rewind); remove it"
+        )
+    level = parameters.get("wal_level")
+    if level is not None and level not in ("logical", "replica", "minimal"):
+        return f"parameters.wal_level = {level!r} must be logical, replica or minimal"
+    if level == "minimal" and (instances > 1 or archiving):
+        return (
+            "parameters.wal_level = 'minimal' cannot feed replicas or the WAL archive: use "
+            "replica (the default) or logical"
+        )
+    return None
 LabelKey = Annotated[str, AfterValidator(_label_key)]
 
 
@@ -188,7 +244,12 @@ class CloudNativePgDatabase(Model):
         "with more than one instance (with one, it would block node drains).",
     )
     parameters: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_.]*$")], str] = Field(
-        default={}, description="postgresql.conf parameters (values as strings)."
+        default={},
+        description="postgresql.conf parameters (values as strings). Refused as the operator's "
+        "webhook refuses them: the parameters it sets itself (listen_addresses, port, ssl*, "
+        "shared_preload_libraries, archive_*, recovery_*, log_* files, ...), wal_log_hints off "
+        "with more than one instance, wal_level other than replica or logical with replicas "
+        "or archiving, booleans that are not on/off.",
     )
     operator: Operator = Field(default=Operator(), description="The operator: installed by the stack, or one already in the cluster.")
     backup: ContinuousBackup = Field(default=ContinuousBackup(), description="Continuous archiving to backup.s3 (point-in-time recovery).")
@@ -200,6 +261,9 @@ class CloudNativePgDatabase(Model):
 
     @model_validator(mode="after")
     def _checks(self) -> CloudNativePgDatabase:
+        problem = _parameters_problem(self.parameters, self.instances, self.backup.enabled)
+        if problem:
+            raise ValueError(problem)
         if not self.image.tag.split(".")[0].split("-")[0].isdigit():
             raise ValueError(
                 f"image.tag {self.image.tag!r} must start with the PostgreSQL major version "

@@ -73,8 +73,22 @@ class AzureSku(Model):
         description="Compute size, such as Standard_B1ms or Standard_D2ds_v5.",
     )
     tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = Field(
-        default="Burstable", description="Compute tier of the size."
+        default="Burstable",
+        description="Compute tier of the size: Burstable takes Standard_B*, GeneralPurpose "
+        "Standard_D*, MemoryOptimized Standard_E* (Azure's compute options).",
     )
+
+    @model_validator(mode="after")
+    def _name_in_tier(self) -> AzureSku:
+        # Azure Database for PostgreSQL flexible server, "Compute options": the B-series
+        # are Burstable, the D-series General Purpose, the E-series Memory Optimized.
+        family = {"Burstable": "Standard_B", "GeneralPurpose": "Standard_D", "MemoryOptimized": "Standard_E"}[self.tier]
+        if not self.name.startswith(family):
+            raise ValueError(
+                f"name {self.name!r} is not a size of tier {self.tier} (its sizes are "
+                f"{family}*): set tier to the size's tier, or a {family}* size"
+            )
+        return self
 
 
 AZURE_STORAGE_SIZES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)

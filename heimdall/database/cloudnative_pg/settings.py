@@ -8,6 +8,7 @@ cloudnative-pg 0.29.0) and the Barman Cloud plugin v0.13.0 (chart plugin-barman-
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
@@ -60,6 +61,22 @@ def _label_key(value: str) -> str:
 
 
 ClusterName = Annotated[str, AfterValidator(_cluster_name)]
+
+
+def _existing_moment(value: str) -> str:
+    """A moment that exists on the calendar (2026-02-30 matches the pattern, and the
+    operator would fail the recovery with it)."""
+    text = value.replace(" ", "T", 1)
+    if re.search(r"[+-]\d{2}$", text):
+        text += ":00"
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            "is not a moment on the calendar (a day the month does not have, or an hour "
+            "past 23); write an existing one, such as 2026-02-28T12:00:00Z"
+        ) from None
+    return value
 
 # The parameters the operator sets itself: its webhook refuses them ("Can't set fixed
 # configuration parameter"; cloudnative-pg pkg/postgres/configuration.go
@@ -214,7 +231,11 @@ class Recovery(Model):
 
     source_server_name: ClusterName = Field(description="serverName of the backups to recover (the old cluster's backup.serverName, by default its name).")
     target_time: Optional[
-        Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$")]
+        Annotated[
+            str,
+            Field(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$"),
+            AfterValidator(_existing_moment),
+        ]
     ] = Field(default=None, description="Recover up to this moment (RFC 3339 with a zone, e.g. 2026-08-01T12:00:00Z); unset: to the end of the archived WAL.")
     backup_id: Optional[Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]+$")]] = Field(default=None, description="Start from this base backup (its barman id); unset: the latest before targetTime.")
 

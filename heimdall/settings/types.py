@@ -85,6 +85,29 @@ def _volume_size(value: str) -> str:
     _quantity(value)
     if quantity_value(value) <= 0:
         raise ValueError("must be more than zero (the API server refuses an empty volume), such as 10Gi")
+    number, suffix = _QUANTITY.fullmatch(value).group(1, 3)  # type: ignore[union-attr]
+    if suffix is None or suffix[:1] in ("e", "E"):
+        raise ValueError(
+            f"is {quantity_value(value):f} bytes, surely not what you meant: write the unit, "
+            f"such as {number}Gi"
+        )
+    if suffix == "m":
+        raise ValueError(f"is in thousandths of a byte ('m' is milli): write {number}Mi or {number}Gi")
+    return value
+
+
+def _memory(value: str) -> str:
+    _quantity(value)
+    number, suffix = _QUANTITY.fullmatch(value).group(1, 3)  # type: ignore[union-attr]
+    if suffix == "m":
+        raise ValueError(
+            f"is in thousandths of a byte ('m' is milli, not mega): write {number}Mi"
+        )
+    if quantity_value(value) < 2**20:
+        raise ValueError(
+            f"is {quantity_value(value):f} bytes, less than 1Mi, surely not what you meant: "
+            f"write the unit, such as {number}Mi"
+        )
     return value
 
 
@@ -170,8 +193,12 @@ DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 RouteHost = Annotated[str, AfterValidator(_route_host)]
 SecretKeyName = Annotated[str, AfterValidator(_secret_key_name)]
 DnsSubdomain = Annotated[str, AfterValidator(dns_subdomain)]
+# A StorageClass name, or empty for the cluster's default: checked on the field itself, so
+# a refusal names storageClass, not its section.
+StorageClassName = Annotated[str, AfterValidator(lambda value: dns_subdomain(value) if value else value)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 VolumeSize = Annotated[str, AfterValidator(_volume_size)]
+Memory = Annotated[str, AfterValidator(_memory)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 PgIdentifier = Annotated[str, AfterValidator(_pg_identifier)]
 ImageRepository = Annotated[str, AfterValidator(_image_repository)]
@@ -212,6 +239,7 @@ class Model(BaseModel):
             field = by_alias.get(key) if isinstance(key, str) else None
             if field is not None and "SecretStr" in str(field.annotation):
                 continue
+            _no_float_for_text(key, value, field)
             # Plain maps and lists of strings (env, annotations, tags, files), not sections.
             if isinstance(value, dict):
                 plain_map = field is not None and "dict[" in str(field.annotation)
@@ -277,6 +305,28 @@ class Model(BaseModel):
         return merged
 
 
+def _text_only(annotation: Any) -> bool:
+    """A field that takes text and no number (str, a str type, a map of str to str)."""
+    text = str(annotation)
+    return "str" in text and not any(word in text for word in ("int", "float", "bool", "Any", "Model"))
+
+
+def _no_float_for_text(key: Any, value: Any, field: Any) -> None:
+    """A text field given a fractional number: YAML read the unquoted value as a number and
+    dropped what made it text (`tag: 2.10` arrives as 2.1); refused, with how to quote it."""
+    if field is None or not _text_only(field.annotation):
+        return
+    items = value.items() if isinstance(value, dict) else [(None, value)]
+    for sub, item in items:
+        if isinstance(item, float):
+            where = key if sub is None else f"{key}.{sub}"
+            raise ValueError(
+                f"{where} arrived as the number {item!r}: the stack file's YAML read an unquoted "
+                f"value as a number (2.10 becomes 2.1); quote it as you meant it, such as "
+                f"{where.rsplit('.', 1)[-1]}: \"2.10\""
+            )
+
+
 def merge_over(default: BaseModel, given: dict[Any, Any]) -> dict[Any, Any]:
     """`given` (a section as a stack writes it) over what `default` sets, recursively,
     keyed by the section's camelCase names."""
@@ -303,7 +353,11 @@ def merge_over(default: BaseModel, given: dict[Any, Any]) -> dict[Any, Any]:
 
 class ResourceAmounts(Model):
     cpu: Optional[Quantity] = Field(default=None, description="CPU, a Kubernetes quantity (e.g. 250m, 1).")
-    memory: Optional[Quantity] = Field(default=None, description="Memory, a Kubernetes quantity (e.g. 512Mi, 1Gi).")
+    memory: Optional[Memory] = Field(
+        default=None,
+        description="Memory, a Kubernetes quantity (e.g. 512Mi, 1Gi); 512m (milli-bytes) and "
+        "bare numbers under 1Mi (bytes) are refused.",
+    )
 
 
 class Resources(Model):

@@ -27,8 +27,8 @@ from heimdall.settings.types import (
     Image,
     Model,
     Resources,
+    StorageClassName,
     VolumeSize,
-    dns_subdomain,
     requests_and_limits,
 )
 
@@ -175,13 +175,7 @@ class Affinity(Model):
 
 class Storage(Model):
     size: VolumeSize = Field(default="10Gi", description="Size of each instance's data volume (it can grow, never shrink).")
-    storage_class: Optional[str] = Field(default=None, description="StorageClass of the volumes; unset: the cluster's default.")
-
-    @model_validator(mode="after")
-    def _storage_class_name(self) -> Storage:
-        if self.storage_class:
-            dns_subdomain(self.storage_class)
-        return self
+    storage_class: Optional[StorageClassName] = Field(default=None, description="StorageClass of the volumes; unset: the cluster's default.")
 
 
 class BackupPlugin(Model):

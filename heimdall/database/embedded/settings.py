@@ -19,8 +19,8 @@ from heimdall.settings.types import (
     Image,
     Model,
     Resources,
+    StorageClassName,
     VolumeSize,
-    dns_subdomain,
     requests_and_limits,
 )
 
@@ -31,13 +31,7 @@ if TYPE_CHECKING:
 class Persistence(Model):
     enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only), refused unless database.allowDestroy is true and Heimdall runs one replica.")
     size: VolumeSize = Field(default="10Gi", description="Size of the data volume.")
-    storage_class: str = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
-
-    @model_validator(mode="after")
-    def _storage_class_name(self) -> Persistence:
-        if self.storage_class:
-            dns_subdomain(self.storage_class)
-        return self
+    storage_class: StorageClassName = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
 
 
 DEFAULT_DATA_DIRECTORY = "pgdata"

@@ -73,7 +73,8 @@ def test_the_render_of_a_stack_file_refuses_the_plain_leaf(tmp_path: Path) -> No
     [
         ("GITLAB_CLIENTSECRET", "auth.gitlab"),
         ("AWS_SECRET_ACCESS_KEY", "looks like a secret"),
-        ("GITHUB_TOKEN", "auth.github"),
+        ("GITHUB_TOKEN", "looks like a secret"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", "looks like a secret"),  # not Heimdall's: no auth.google hint
         ("NPM_TOKEN", "looks like a secret"),
         ("SMTP_PASSWORD", "looks like a secret"),
         ("api_key", "looks like a secret"),

@@ -5,7 +5,8 @@ Two kinds of names are refused, naming the key and never its value:
   `DATABASE_*`, the login providers' `LDAP_*`/`GITHUB_*`/..., the switches): the program's
   value wins, so an `env` entry for them is silently ignored; the message names the setting
   that sets it (the list is heimdall/config.py's `heimdall_env`, `heimdall/auth.py` and the
-  secrets' names);
+  secrets' names; GitHub, GitLab and Google by exact name, since other tools read other
+  GITHUB_*/GOOGLE_* variables);
 - names that look like secrets (`*SECRET*`, `*PASSWORD*`, `*TOKEN*`, `*CREDENTIAL*`, `*_KEY`,
   ...): a ConfigMap is readable by anyone who may read the namespace's config.
 A value holding a URL with a password (`HTTPS_PROXY=http://user:pw@proxy`) is refused by the
@@ -34,15 +35,22 @@ MANAGED_ENV: dict[str, str] = {
     "MAX_FILE_UPLOAD_SIZE": "maxFileUploadSize",
     "WARNING_BANNER": "banners.warning",
     "NODE_EXTRA_CA_CERTS": "caCertificates",
+    "GITHUB_CLIENTID": "auth.github",
+    "GITHUB_CLIENTSECRET": "auth.github (clientSecret, a Pulumi secret)",
+    "GITHUB_ENTERPRISE_INSTANCE_BASE_URL": "auth.github.enterpriseBaseUrl",
+    "GITHUB_ENTERPRISE_INSTANCE_API_URL": "auth.github.enterpriseApiUrl",
+    "GITLAB_CLIENTID": "auth.gitlab",
+    "GITLAB_SECRET": "auth.gitlab (clientSecret, a Pulumi secret)",
+    "GITLAB_CLIENTSECRET": "auth.gitlab (clientSecret, a Pulumi secret; Heimdall reads GITLAB_SECRET)",
+    "GITLAB_BASEURL": "auth.gitlab.baseUrl",
+    "GOOGLE_CLIENTID": "auth.google",
+    "GOOGLE_CLIENTSECRET": "auth.google (clientSecret, a Pulumi secret)",
 }
 # Name prefixes the program owns, with the section that sets them.
 MANAGED_PREFIXES: dict[str, str] = {
     "DATABASE_": "the database section (and secrets.databasePassword)",
     "CLASSIFICATION_BANNER_": "banners.classification",
     "LDAP_": "auth.ldap",
-    "GITHUB_": "auth.github",
-    "GITLAB_": "auth.gitlab",
-    "GOOGLE_": "auth.google",
     "OKTA_": "auth.okta",
     "OIDC_": "auth.oidc",
 }

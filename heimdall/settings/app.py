@@ -24,7 +24,8 @@ from heimdall.settings.types import (
 
 
 class SecretKeys(Model):
-    """Key names inside `secrets.existingSecret`."""
+    """Key names inside `secrets.existingSecret`: Secret keys ([-._a-zA-Z0-9]+, at most 253
+    characters, as the API server takes them)."""
 
     jwt_secret: SecretKeyName = Field(default="JWT_SECRET", description="Key of JWT_SECRET in existingSecret.")
     api_key_secret: SecretKeyName = Field(default="API_KEY_SECRET", description="Key of API_KEY_SECRET in existingSecret.")
@@ -64,7 +65,8 @@ class Admin(Model):
     uses_external_auth: bool = Field(
         default=False,
         description="Seed the administrator as an external-auth (LDAP/OAuth) user "
-        "(ADMIN_USES_EXTERNAL_AUTH); only read when the admin user is first created.",
+        "(ADMIN_USES_EXTERNAL_AUTH); only read when the admin user is first created; needs a "
+        "login provider in auth.",
     )
 
 
@@ -123,7 +125,7 @@ class Rollout(Model):
 
 
 class Ingress(Model):
-    enabled: bool = Field(default=False, description="Create an Ingress.")
+    enabled: bool = Field(default=False, description="Create an Ingress; host, tlsSecretName, className or annotations without it are refused (they would be ignored).")
     class_name: Optional[DnsSubdomain] = Field(default=None, description="IngressClass name; empty uses the cluster's default. gce and gce-internal (GKE) become the kubernetes.io/ingress.class annotation, the only thing GKE's controller reads.")
     host: Optional[RouteHost] = Field(default=None, description="Host name users reach Heimdall at (required when enabled); a DNS name, never an IP address (the API server refuses it).")
     tls_secret_name: Optional[DnsSubdomain] = Field(default=None, description="Secret with the TLS certificate for host; also makes the derived URL https.")

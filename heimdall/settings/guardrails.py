@@ -141,9 +141,13 @@ class PodSecurityContext(Model):
     """
 
     run_as_user: Optional[int] = Field(
-        default=None, ge=0, description="uid of the pod's processes (default 1001, the image's user)."
+        default=None,
+        ge=0,
+        description="uid of the pod's processes (default 1001, the image's user); every "
+        "container sets its own, which wins, so set securityContext.runAsUser with it (a "
+        "pod-level value or null alone is refused).",
     )
-    run_as_group: Optional[int] = Field(default=None, ge=0, description="gid of the pod's processes (default 1001).")
+    run_as_group: Optional[int] = Field(default=None, ge=0, description="gid of the pod's processes (default 1001); like runAsUser, only together with securityContext.runAsGroup.")
     fs_group: Optional[int] = Field(default=None, ge=0, description="Group owning mounted volumes (default 1001).")
     fs_group_change_policy: Optional[Literal["OnRootMismatch", "Always"]] = Field(
         default=None, description="When Kubernetes changes volume ownership to fsGroup."
@@ -175,7 +179,7 @@ class ContainerSecurityContext(Model):
     allow_privilege_escalation: Optional[bool] = Field(
         default=None, description="Allow setuid binaries to gain privileges (default false)."
     )
-    privileged: Optional[bool] = Field(default=None, description="Run privileged (default false).")
+    privileged: Optional[bool] = Field(default=None, description="Run privileged (default false); true needs allowPrivilegeEscalation true (the API server refuses it with escalation off).")
     read_only_root_filesystem: Optional[bool] = Field(
         default=None,
         description="Mount the image read-only (default true; Heimdall writes only to /tmp, an emptyDir).",
@@ -212,14 +216,14 @@ class ContainerSecurityContext(Model):
 
 
 class Toleration(Model):
-    key: Optional[str] = Field(default=None, description="Taint key; empty with operator Exists matches every taint.")
+    key: Optional[str] = Field(default=None, description="Taint key (a label key); empty needs operator Exists, which then matches every taint.")
     operator: Literal["Equal", "Exists"] = Field(default="Equal", description="Equal or Exists.")
-    value: Optional[str] = Field(default=None, description="Taint value, for operator Equal.")
+    value: Optional[str] = Field(default=None, description="Taint value, for operator Equal; refused with Exists (the API server's rule).")
     effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = Field(
         default=None, description="Taint effect to tolerate; empty: all effects."
     )
     toleration_seconds: Optional[int] = Field(
-        default=None, ge=0, description="For NoExecute: how long the pod stays after the taint appears."
+        default=None, ge=0, description="For NoExecute: how long the pod stays after the taint appears; refused with any other effect."
     )
 
     @model_validator(mode="after")
@@ -303,7 +307,9 @@ class NetworkPolicySettings(Model):
     ingress_from: list[PolicyPeer] = Field(
         default=[],
         description="NetworkPolicyPeer objects (podSelector, namespaceSelector, ipBlock) allowed "
-        "to reach Heimdall on port 3000; empty: any source (an ingress controller anywhere).",
+        "to reach Heimdall on port 3000; empty: any source (an ingress controller anywhere). "
+        "Refused as the API server refuses them: an empty peer, ipBlock beside a selector, a "
+        "cidr with host bits, an except outside its cidr.",
     )
 
 

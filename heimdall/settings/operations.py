@@ -312,7 +312,7 @@ class Restore(Model):
         default=None,
         alias="from",
         description="File name of the dump on the backup target to restore, such as "
-        "heimdall-20250101T021500Z.dump. The database records each restore it received, "
+        "heimdall-20250101T021500Z.dump (not latest, no directories). The database records each restore it received, "
         "in the restore's own transaction, and never receives the same one again; remove it "
         "once the restore has succeeded.",
     )

@@ -128,7 +128,7 @@ class Settings(Model):
         description="Overrides of the container securityContext in Heimdall's pods (null removes a key).",
     )
     node_selector: NodeSelector = Field(
-        default={}, description="nodeSelector of every pod (Heimdall, its Jobs, the embedded database)."
+        default={}, description="nodeSelector of every pod (Heimdall, its Jobs, the embedded database); label keys and values."
     )
     tolerations: list[Toleration] = Field(
         default=[], description="Tolerations of every pod (Heimdall, its Jobs, the embedded database)."
@@ -141,10 +141,11 @@ class Settings(Model):
     topology_spread_constraints: Optional[list[SpreadConstraint]] = Field(
         default=None,
         description="topologySpreadConstraints of Heimdall's pods; unset: with more than one pod, "
-        "a soft spread over nodes; [] for none.",
+        "a soft spread over nodes; [] for none. maxSkew at least 1, whenUnsatisfiable "
+        "DoNotSchedule or ScheduleAnyway, minDomains only with DoNotSchedule.",
     )
     labels: Labels = Field(default={}, description="Extra labels on every object and pod (never in selectors).")
-    annotations: StackAnnotations = Field(default={}, description="Extra annotations on every object (pulumi.com/* refused).")
+    annotations: StackAnnotations = Field(default={}, description="Extra annotations on every object (pulumi.com/* refused; keys qualified names, 256 KiB in all).")
     pod_labels: Labels = Field(default={}, description="Extra labels on Heimdall's pods (server and Jobs).")
     pod_annotations: StackAnnotations = Field(
         default={}, description="Extra annotations on Heimdall's pods (server and Jobs; pulumi.com/* refused)."

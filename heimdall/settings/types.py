@@ -379,7 +379,7 @@ class Resources(Model):
 
 class Image(Model):
     repository: ImageRepository = Field(description="Image repository.")
-    tag: ImageTag = Field(description="Image tag; pin a version (moving tags make `pulumi up` non-reproducible).")
+    tag: ImageTag = Field(description="Image tag; pin a version (moving tags make `pulumi up` non-reproducible). Quote a tag that looks like a number (\"2.10\"): unquoted, 2.10 arrives as 2.1 and is refused.")
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(default="IfNotPresent", description="Always, IfNotPresent or Never.")
 
     @property

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 class Persistence(Model):
     enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only), refused unless database.allowDestroy is true and Heimdall runs one replica.")
-    size: VolumeSize = Field(default="10Gi", description="Size of the data volume.")
+    size: VolumeSize = Field(default="10Gi", description="Size of the data volume, with a unit (10Gi); a bare number (bytes), 1e3 or 10m is refused.")
     storage_class: StorageClassName = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
 
 

@@ -95,6 +95,17 @@ def windows_overlap(backup: str, maintenance: str) -> bool:
     return False
 
 
+def _aws_tags(value: dict[str, str]) -> dict[str, str]:
+    # AWS tagging rules ("Tag naming limits and requirements"): at most 50 tags, keys up to
+    # 128 characters and never starting with the reserved aws: prefix, values up to 256.
+    if len(value) > 50:
+        raise ValueError(f"has {len(value)} tags; AWS takes at most 50 per resource")
+    for key in value:
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"key {key!r} uses the aws: prefix, which AWS reserves for itself")
+    return value
+
+
 AwsVpcId = Annotated[str, _aws_id("vpc")]
 AwsSubnetId = Annotated[str, _aws_id("subnet")]
 AwsSecurityGroupId = Annotated[str, _aws_id("sg")]
@@ -182,7 +193,11 @@ class AwsRdsDatabase(Model):
         default={},
         description="Extra parameters of the instance's parameter group (rds.force_ssl is always 1).",
     )
-    tags: Tags = Field(default={}, description="Tags on every AWS resource the provider creates.")
+    tags: Annotated[Tags, AfterValidator(_aws_tags)] = Field(
+        default={},
+        description="Tags on every AWS resource the provider creates: at most 50, keys up to 128 "
+        "characters and not aws:*, values up to 256.",
+    )
 
     @property
     def server_major(self) -> int:

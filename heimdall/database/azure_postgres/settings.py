@@ -52,6 +52,18 @@ def _azure_ip_range(value: str) -> str:
 AzureIpRange = Annotated[str, AfterValidator(_azure_ip_range)]
 
 
+def _azure_tags(value: dict[str, str]) -> dict[str, str]:
+    # Azure Resource Manager tag limits: at most 50 per resource; names up to 512
+    # characters without < > % & \ ? /; values up to 256.
+    if len(value) > 50:
+        raise ValueError(f"has {len(value)} tags; Azure takes at most 50 per resource")
+    for key in value:
+        bad = sorted(set(key) & set("<>%&\\?/"))
+        if bad:
+            raise ValueError(f"name {key!r} holds {''.join(bad)!r}, which Azure refuses in tag names")
+    return value
+
+
 def _azure_ranges(value: list[str]) -> list[str]:
     networks: list[Any] = []
     for item in value:
@@ -151,7 +163,11 @@ class AzurePostgresDatabase(Model):
         "firewall rules; never from 0.0.0.0, nor ranges that together admit more public "
         "addresses than a /8 (1.0.0.0-255.255.255.255).",
     )
-    tags: Tags = Field(default={}, description="Tags on every Azure resource the provider creates.")
+    tags: Annotated[Tags, AfterValidator(_azure_tags)] = Field(
+        default={},
+        description="Tags on every Azure resource the provider creates: at most 50; names "
+        "without < > % & \\ ? /.",
+    )
 
     @property
     def server_major(self) -> int:

@@ -124,3 +124,53 @@ def test_a_pasted_credential_is_refused_by_its_key_and_never_repeated(values: di
 def test_an_unknown_key_is_named_before_the_required_keys_it_hides() -> None:
     with pytest.raises(SettingsError, match=r"^heimdall:auth\.github: enabled is not a key of this section: a section is on when it is set"):
         parse_settings({"auth": {"github": {"enabled": False}}})
+
+
+def _text_leaves(model: type, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key path of the settings model whose value is text (SecretStr left out)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    found: list[tuple[str, ...]] = []
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name,)
+        text = str(field.annotation)
+        kinds = [a for a in typing.get_args(field.annotation) or (field.annotation,) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if kinds:
+            found.extend(_text_leaves(kinds[0], key))
+        elif "SecretStr" not in text and "str" in text and "dict" not in text and "list" not in text and "int" not in text:
+            found.append(key)
+    return found
+
+
+PROVIDER_BASES = {
+    "embedded": {},
+    "external": {"provider": "external", "external": {"host": "db.example.com", "existingSecret": "db"}},
+    "cloudnative-pg": {"provider": "cloudnative-pg", "username": "heimdall"},
+}
+
+
+def _leaves() -> list[tuple[str, tuple[str, ...]]]:
+    from heimdall.settings import settings_model
+
+    cases = []
+    for provider in PROVIDER_BASES:
+        for path in _text_leaves(settings_model(provider)):
+            if path[0] == "database" and len(path) > 2 and path[1] not in ("tls", "clientImage") and path[1] != {
+                "embedded": "embedded", "external": "external", "cloudnative-pg": "cloudNativePg"}[provider]:
+                continue
+            cases.append((provider, path))
+    return sorted(set(cases))
+
+
+@pytest.mark.parametrize(("provider", "path"), _leaves(), ids=lambda v: ".".join(v) if isinstance(v, tuple) else v)
+def test_a_url_with_a_password_in_any_text_field_is_refused_without_the_password(provider: str, path: tuple[str, ...]) -> None:
+    values: dict = {"database": dict(PROVIDER_BASES[provider])}
+    node = values
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = "https://user:Zq9PasteD@host.example.com"
+    with pytest.raises(SettingsError) as error:
+        parse_settings(values)
+    assert "Zq9PasteD" not in str(error.value)

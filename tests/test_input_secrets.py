@@ -174,3 +174,15 @@ def test_a_url_with_a_password_in_any_text_field_is_refused_without_the_password
     with pytest.raises(SettingsError) as error:
         parse_settings(values)
     assert "Zq9PasteD" not in str(error.value)
+
+
+def test_pulumi_up_reads_the_running_stacks_file_for_its_secure_leaves(tmp_path: Path) -> None:
+    # heimdall/program.py main(): the stack file of pulumi.get_stack() in the project
+    # directory; no file (config from elsewhere): only the top-level check applies.
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        "config:\n  heimdall:secrets:\n    jwtSecret:\n      secure: v1:AAAA\n    adminPassword: plain\n"
+    )
+    from heimdall.settings.secrecy import stack_file_secure_leaves
+
+    assert stack_file_secure_leaves("prod", tmp_path) == {"secrets.jwtSecret"}
+    assert stack_file_secure_leaves("dev", tmp_path) is None

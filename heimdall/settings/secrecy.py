@@ -8,14 +8,13 @@ jwtSecret: plain}` reaches the program as one secret object, and only the stack 
 says that `jwtSecret` sits there in plain text. `plain_secret_leaf()` reads the stack
 file (when there is one) and refuses such a leaf by its own key.
 
-`pasted_credential()` finds what must never be repeated in a message: a URL that carries
-a password (`postgres://user:pw@host`, `http://user:pw@proxy`) and PEM blocks. The
-settings refuse those wherever a plain field takes them, naming the key only.
+What must never be repeated in a message (a URL with a password, a PEM block) is found by
+`credentials.pasted_credential()`; the settings refuse it wherever a plain field takes it,
+naming the key only.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
@@ -23,24 +22,6 @@ from typing import Any, Optional
 from pydantic import BaseModel, SecretStr
 
 from heimdall.settings.types import NAMESPACE, PROJECT_ROOT
-
-# After "://": user:password@ (the password may be empty: `user:@host` still says "a
-# login"). Matched from each "://" only, so that a long value costs linear time.
-_USERINFO = re.compile(r"[^\s/@:]*:[^\s/@]*@")
-_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]{1,40}-----")
-
-
-def pasted_credential(value: str) -> Optional[str]:
-    """What kind of credential `value` carries ("a URL with a password", "a PEM block"),
-    or None."""
-    start = value.find("://")
-    while start != -1:
-        if _USERINFO.match(value, start + 3):
-            return "a URL with a password"
-        start = value.find("://", start + 3)
-    if "-----BEGIN " in value and _PEM.search(value):
-        return "a PEM block"
-    return None
 
 
 def secure_leaves(config: Mapping[Any, Any]) -> frozenset[str]:

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from heimdall.settings.credentials import pasted_credential
+
 NAMESPACE = "heimdall"
 # The Pulumi project directory (where Pulumi.yaml is): relative file paths in settings,
 # such as database.tls.ca, are read from here.
@@ -232,8 +234,6 @@ class Model(BaseModel):
         the section (so that the one-line error never repeats the value)."""
         if not isinstance(data, dict):
             return data
-        from heimdall.settings.secrecy import pasted_credential
-
         by_alias = {f.alias or n: f for n, f in cls.model_fields.items()} | dict(cls.model_fields)
         for key, value in data.items():
             field = by_alias.get(key) if isinstance(key, str) else None

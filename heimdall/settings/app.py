@@ -142,7 +142,10 @@ class Ingress(Model):
                     f"{to_camel(ignored[0])} is set but enabled is false, so no Ingress is "
                     "created and it is ignored; set enabled: true, or remove it"
                 )
-        issuer = next((k for k in self.annotations if k.startswith("cert-manager.io/")), None)
+        issuer = next(
+            (k for k in self.annotations if k.startswith("cert-manager.io/") or k == "kubernetes.io/tls-acme"),
+            None,
+        )
         if issuer and not self.tls_secret_name:
             raise ValueError(
                 f"annotations {issuer!r} asks cert-manager for a certificate, which it issues "

@@ -106,6 +106,16 @@ def _aws_tags(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _identifier(value: str) -> str:
+    # RDS CreateDBInstance DBInstanceIdentifier constraints (AWS RDS API Reference).
+    if len(value) > 63 or not re.fullmatch(r"^[a-z](-?[a-z0-9])*$", value):
+        raise ValueError(
+            "must be an RDS identifier: 1-63 lowercase letters, digits and '-', starting with a "
+            "letter, without '--' or a trailing '-', such as heimdall-prod"
+        )
+    return value
+
+
 AwsVpcId = Annotated[str, _aws_id("vpc")]
 AwsSubnetId = Annotated[str, _aws_id("subnet")]
 AwsSecurityGroupId = Annotated[str, _aws_id("sg")]
@@ -127,9 +137,10 @@ class AwsRdsDatabase(Model):
         description="CIDR blocks admitted to the database port (for example the pod network); "
         "never 0.0.0.0/0, nor blocks that together admit more public addresses than a /8.",
     )
-    identifier: Optional[Annotated[str, Field(max_length=63, pattern=r"^[a-z](-?[a-z0-9])*$")]] = Field(
+    identifier: Optional[Annotated[str, AfterValidator(_identifier)]] = Field(
         default=None,
-        description="RDS instance identifier; default: the Pulumi name with a random suffix.",
+        description="RDS instance identifier: 1-63 lowercase letters, digits and '-', starting "
+        "with a letter, no '--', not ending with '-'; default: the Pulumi name with a random suffix.",
     )
     engine_version: str = Field(
         default="17",

@@ -7,6 +7,7 @@ The settings and rules only: importable without pulumi-azure-native, which the c
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
@@ -50,6 +51,17 @@ def _azure_ip_range(value: str) -> str:
 
 
 AzureIpRange = Annotated[str, AfterValidator(_azure_ip_range)]
+
+
+def _server_name(value: str) -> str:
+    # Azure naming rules (Microsoft.DBforPostgreSQL/flexibleServers): 3-63 characters,
+    # lowercase letters, digits and hyphens, not starting or ending with a hyphen.
+    if not re.fullmatch(r"^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$", value):
+        raise ValueError(
+            "must be a flexible server name: 3-63 lowercase letters, digits and '-', not "
+            "starting or ending with '-', such as heimdall-db"
+        )
+    return value
 
 
 def _azure_tags(value: dict[str, str]) -> dict[str, str]:
@@ -117,8 +129,10 @@ class AzurePostgresDatabase(Model):
         description="An existing resource group for the server; default: a new one (protected like the data).",
     )
     location: Optional[str] = Field(default=None, description="Azure region; default: azure-native:location.")
-    server_name: Optional[Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$")]] = Field(
-        default=None, description="Server name (global DNS label); default: the Pulumi name with a random suffix."
+    server_name: Optional[Annotated[str, AfterValidator(_server_name)]] = Field(
+        default=None,
+        description="Server name (global DNS label): 3-63 lowercase letters, digits and '-', not "
+        "starting or ending with '-'; default: the Pulumi name with a random suffix.",
     )
     version: Literal["14", "15", "16", "17"] = Field(default="17", description="PostgreSQL major version.")
     sku: AzureSku = Field(default=AzureSku(), description="Compute: name and tier.")

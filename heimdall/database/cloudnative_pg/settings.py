@@ -66,6 +66,11 @@ ClusterName = Annotated[str, AfterValidator(_cluster_name)]
 def _existing_moment(value: str) -> str:
     """A moment that exists on the calendar (2026-02-30 matches the pattern, and the
     operator would fail the recovery with it)."""
+    if not re.fullmatch(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$", value):
+        raise ValueError(
+            "must be an RFC 3339 moment with its zone, such as 2026-08-01T12:00:00Z (a time "
+            "without a zone would be read in the operator's)"
+        )
     text = value.replace(" ", "T", 1)
     if re.search(r"[+-]\d{2}$", text):
         text += ":00"
@@ -225,11 +230,7 @@ class Recovery(Model):
 
     source_server_name: ClusterName = Field(description="serverName of the backups to recover (the old cluster's backup.serverName, by default its name).")
     target_time: Optional[
-        Annotated[
-            str,
-            Field(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$"),
-            AfterValidator(_existing_moment),
-        ]
+        Annotated[str, AfterValidator(_existing_moment)]
     ] = Field(default=None, description="Recover up to this moment (RFC 3339 with a zone, e.g. 2026-08-01T12:00:00Z); unset: to the end of the archived WAL.")
     backup_id: Optional[Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]+$")]] = Field(default=None, description="Start from this base backup (its barman id); unset: the latest before targetTime.")
 

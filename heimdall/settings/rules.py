@@ -79,7 +79,23 @@ def admin_external_auth_has_a_provider(settings: Settings) -> None:
         )
 
 
+def pod_annotations_fit(settings: Settings) -> None:
+    """A pod template carries `annotations` and `podAnnotations` together (kube.py
+    pod_metadata): their sum must fit the API server's 256 KiB (apimachinery
+    ValidateAnnotationsSize)."""
+    from heimdall.settings.guardrails import ANNOTATIONS_LIMIT
+
+    merged = {**settings.annotations, **settings.pod_annotations}
+    size = sum(len(k) + len(v) for k, v in merged.items())
+    if size > ANNOTATIONS_LIMIT:
+        raise ValueError(
+            f"annotations and podAnnotations together are {size} bytes on Heimdall's pods, over "
+            "the API server's 256 KiB per object; shrink podAnnotations (or annotations)"
+        )
+
+
 RULES = (
+    pod_annotations_fit,
     dump_client_not_older_than_server,
     s3_section_used,
     pod_identity_not_overridden,

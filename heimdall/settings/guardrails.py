@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.settings.kubernetes import NetworkPolicyPeer, TopologySpreadConstraint
+from heimdall.settings.kubernetes import Affinity, NetworkPolicyPeer, TopologySpreadConstraint
 from heimdall.settings.types import Model, dns_subdomain
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
@@ -246,6 +246,64 @@ class Toleration(Model):
         return self
 
 
+_LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+_NODE_OPERATORS = (*_LABEL_OPERATORS, "Gt", "Lt")
+
+
+def _selector_problem(value: Any, path: str, node: bool = False) -> Optional[str]:
+    """What the API server refuses in the selectors inside a pass-through object (kubernetes
+    apimachinery ValidateLabelSelectorRequirement, core ValidateNodeSelectorRequirement):
+    an unknown operator, In/NotIn without values, Exists/DoesNotExist with values, Gt/Lt
+    without exactly one integer, bad label keys or values, an empty topologyKey."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _selector_problem(item, f"{path}.{index}", node)
+            if problem:
+                return problem
+        return None
+    if not isinstance(value, dict):
+        return None
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key in ("matchExpressions", "matchFields") and isinstance(item, list):
+            for index, requirement in enumerate(item):
+                if not isinstance(requirement, dict):
+                    continue
+                at = f"{where}.{index}"
+                operator, values = requirement.get("operator"), requirement.get("values") or []
+                allowed = _NODE_OPERATORS if node else _LABEL_OPERATORS
+                if operator not in allowed:
+                    return f"{at}.operator {operator!r} must be one of {', '.join(allowed)}"
+                if operator in ("In", "NotIn") and not values:
+                    return f"{at}.values must not be empty with operator {operator}"
+                if operator in ("Exists", "DoesNotExist") and values:
+                    return f"{at}.values must be empty with operator {operator}"
+                if operator in ("Gt", "Lt") and (len(values) != 1 or not str(values[0]).lstrip("-").isdigit()):
+                    return f"{at}.values must be one integer with operator {operator}"
+        elif key == "matchLabels" and isinstance(item, dict):
+            for label, text in item.items():
+                try:
+                    _qualified_name(str(label))
+                except ValueError as error:
+                    return f"{where}: {error}"
+                if not isinstance(text, str) or len(text) > 63 or not _LABEL_VALUE.fullmatch(text):
+                    return f"{where}.{label} value {text!r} is not a label value (at most 63 letters, digits, '-', '_' or '.')"
+        elif key == "topologyKey" and item == "":
+            return f"{where} must not be empty, such as kubernetes.io/hostname"
+        else:
+            problem = _selector_problem(item, where, node or key == "nodeAffinity")
+            if problem:
+                return problem
+    return None
+
+
+def _selectors(value: dict[str, Any]) -> dict[str, Any]:
+    problem = _selector_problem(value, "")
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _spread(value: dict[str, Any]) -> dict[str, Any]:
     """What the API server refuses in a topologySpreadConstraint beyond its schema
     (kubernetes pkg/apis/core/validation/validation.go validateTopologySpreadConstraints)."""
@@ -266,7 +324,7 @@ def _spread(value: dict[str, Any]) -> dict[str, Any]:
     for policy in ("nodeAffinityPolicy", "nodeTaintsPolicy"):
         if policy in value and value[policy] not in ("Honor", "Ignore"):
             raise ValueError(f"{policy} {value[policy]!r} must be Honor or Ignore")
-    return value
+    return _selectors(value)
 
 
 def _cidr_text(text: Any, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -283,7 +341,7 @@ def _peer(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("an empty peer admits nothing: give podSelector, namespaceSelector or ipBlock")
     block = value.get("ipBlock")
     if block is None:
-        return value
+        return _selectors(value)
     if len(value) > 1:
         raise ValueError("ipBlock may not be combined with podSelector or namespaceSelector in one peer")
     cidr = _cidr_text(block.get("cidr"), "ipBlock.cidr")
@@ -295,6 +353,7 @@ def _peer(value: dict[str, Any]) -> dict[str, Any]:
 
 
 SpreadConstraint = Annotated[TopologySpreadConstraint, AfterValidator(_spread)]
+CheckedAffinity = Annotated[Affinity, AfterValidator(_selectors)]
 PolicyPeer = Annotated[NetworkPolicyPeer, AfterValidator(_peer)]
 
 

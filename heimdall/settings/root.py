@@ -32,6 +32,7 @@ from heimdall.settings.database import DatabaseSettings, section_field
 from heimdall.settings.env import check_env
 from heimdall.settings.guardrails import (
     Autoscaling,
+    CheckedAffinity,
     ContainerSecurityContext,
     Labels,
     NetworkPolicySettings,
@@ -42,7 +43,6 @@ from heimdall.settings.guardrails import (
     StackAnnotations,
     Toleration,
 )
-from heimdall.settings.kubernetes import Affinity
 from heimdall.settings.operations import Backup, Restore
 from heimdall.settings.types import (
     DnsLabel,
@@ -133,7 +133,7 @@ class Settings(Model):
     tolerations: list[Toleration] = Field(
         default=[], description="Tolerations of every pod (Heimdall, its Jobs, the embedded database)."
     )
-    affinity: Optional[Affinity] = Field(
+    affinity: Optional[CheckedAffinity] = Field(
         default=None,
         description="Kubernetes affinity (nodeAffinity, podAffinity, podAntiAffinity) of Heimdall's "
         "pods and the migration Job.",

@@ -136,7 +136,8 @@ class Settings(Model):
     affinity: Optional[CheckedAffinity] = Field(
         default=None,
         description="Kubernetes affinity (nodeAffinity, podAffinity, podAntiAffinity) of Heimdall's "
-        "pods and the migration Job.",
+        "pods and the migration Job; checked as the API server checks it (fields, types, "
+        "selector operators and their values, label keys and values, non-empty topologyKey).",
     )
     topology_spread_constraints: Optional[list[SpreadConstraint]] = Field(
         default=None,

@@ -93,7 +93,7 @@ def test_env_refuses_program_owned_and_secret_looking_names(name: str, refused: 
     assert problem is not None and refused in problem and f"env.{name}" in problem
 
 
-@pytest.mark.parametrize("name", ["HTTPS_PROXY", "NO_PROXY", "TZ", "KEYCLOAK_REALM", "LOG_LEVEL"])
+@pytest.mark.parametrize("name", ["HTTPS_PROXY", "NO_PROXY", "TZ", "KEYCLOAK_REALM", "LOG_LEVEL", "TURNKEY"])
 def test_env_takes_ordinary_names(name: str) -> None:
     assert env_name_problem(name) is None
 

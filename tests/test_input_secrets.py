@@ -186,3 +186,16 @@ def test_pulumi_up_reads_the_running_stacks_file_for_its_secure_leaves(tmp_path:
 
     assert stack_file_secure_leaves("prod", tmp_path) == {"secrets.jwtSecret"}
     assert stack_file_secure_leaves("dev", tmp_path) is None
+
+
+def test_the_render_command_refuses_the_plain_leaf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from heimdall.tooling.cli import main
+
+    stack = tmp_path / "Pulumi.mixed.yaml"
+    stack.write_text(
+        "config:\n  heimdall:secrets:\n    adminPassword:\n      secure: v1:AAAA\n"
+        f"    jwtSecret: {JWT}\n"
+    )
+    assert main(["render", str(stack), "--out", str(tmp_path / "out"), "--no-validate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: heimdall:secrets.jwtSecret is stored in plain text") and JWT not in err

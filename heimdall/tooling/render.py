@@ -24,7 +24,7 @@ from pulumi.runtime import settings as runtime_settings
 
 from heimdall.engine_values import unwrap_secret
 from heimdall.settings import NAMESPACE, Settings, SettingsError, load_settings
-from heimdall.settings.secrecy import file_secure_leaves, plain_secret_leaf
+from heimdall.settings.secrecy import plain_secret_leaf, secure_leaves
 from heimdall.tooling import stack_yaml
 from heimdall.tooling.mocks import (
     UNKNOWN,
@@ -49,6 +49,9 @@ class StackFile:
     name: str
     config: dict[str, str]  # as Pulumi holds it: namespaced keys, string values
     secret_keys: frozenset[str]
+    # The `secure:` leaves (heimdall/settings/secrecy.py): Pulumi marks secret only whole
+    # top-level keys, the file says which leaves are encrypted.
+    secure_leaves: frozenset[str] = frozenset()
 
 
 def _replace_secure(value: Any) -> tuple[Any, bool]:
@@ -125,7 +128,9 @@ def load_stack_file(stack: str) -> StackFile:
         if secret:
             secret_keys.add(full_key)
     name = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    return StackFile(name=name, config=config, secret_keys=frozenset(secret_keys))
+    return StackFile(
+        name=name, config=config, secret_keys=frozenset(secret_keys), secure_leaves=secure_leaves(raw)
+    )
 
 
 # --- running under mocks --------------------------------------------------------------------
@@ -320,7 +325,7 @@ def run_stack_file(stack: str, preview: bool = False) -> Rendering:
         stack_file.name,
         secret_keys=stack_file.secret_keys,
         preview=preview,
-        secure_leaves=file_secure_leaves(resolve_stack_file(stack)),
+        secure_leaves=stack_file.secure_leaves,
     )
 
 

@@ -152,7 +152,7 @@ class AwsRdsDatabase(Model):
         pattern=r"^db\.[a-z0-9-]+\.[a-z0-9]+$",
         description="Instance class, such as db.t4g.micro or db.m7g.large.",
     )
-    allocated_storage: int = Field(default=20, ge=20, le=65536, description="Storage in GiB.")
+    allocated_storage: int = Field(default=20, ge=20, le=65536, description="Storage in GiB (at least 100 with io1 or io2).")
     max_allocated_storage: int = Field(
         default=100,
         ge=0,
@@ -232,6 +232,11 @@ class AwsRdsDatabase(Model):
             raise ValueError(
                 f"iops is required with storageType {self.storage_type} (RDS refuses provisioned "
                 "storage without it): set iops, such as 3000, or use storageType gp3"
+            )
+        if self.storage_type in ("io1", "io2") and self.allocated_storage < 100:
+            raise ValueError(
+                f"allocatedStorage {self.allocated_storage} is under the 100 GiB RDS needs for "
+                f"storageType {self.storage_type}; set at least 100, or use gp3"
             )
         if self.iops is not None and self.storage_type in ("io1", "io2"):
             most = 50 if self.storage_type == "io1" else 500

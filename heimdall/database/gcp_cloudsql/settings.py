@@ -148,7 +148,7 @@ class CloudSqlDatabase(Model):
     disk_size_gb: int = Field(default=20, ge=10, le=65536, description="Disk size in GB.")
     disk_autoresize: bool = Field(default=True, description="Grow the disk automatically.")
     disk_autoresize_limit_gb: int = Field(
-        default=0, ge=0, description="Ceiling of automatic growth in GB; 0: no limit."
+        default=0, ge=0, description="Ceiling of automatic growth in GB; 0: no limit; otherwise at least diskSizeGb."
     )
     backup_start_time: Optional[Annotated[str, AfterValidator(_time_of_day)]] = Field(
         default=None, description="Daily backup start (HH:MM, UTC); default: Google chooses."
@@ -198,6 +198,11 @@ class CloudSqlDatabase(Model):
             raise ValueError(
                 f"transactionLogRetentionDays {self.transaction_log_retention_days} is over "
                 "ENTERPRISE's maximum of 7 (35 needs edition ENTERPRISE_PLUS); set 7 or less"
+            )
+        if 0 < self.disk_autoresize_limit_gb < self.disk_size_gb:
+            raise ValueError(
+                f"diskAutoresizeLimitGb {self.disk_autoresize_limit_gb} is below diskSizeGb "
+                f"{self.disk_size_gb}: set 0 (no limit) or at least diskSizeGb"
             )
         perf = self.tier.startswith("db-perf-optimized-")
         if (self.edition == "ENTERPRISE_PLUS") != perf:

@@ -49,9 +49,10 @@ def test_switches_and_banners_reach_the_config_map(build):
     assert data["WARNING_BANNER"] == "Authorized use only"
 
 
-def test_settings_beat_the_free_env(build):
-    data = env(build({"env": {"JWT_EXPIRE_TIME": "60s"}, "jwtExpireTime": "8h"}))
-    assert data["JWT_EXPIRE_TIME"] == "8h"
+def test_a_variable_the_program_sets_is_refused_in_env_naming_its_setting():
+    # It would be silently overridden by the program's own value (heimdall/config.py).
+    with pytest.raises(SettingsError, match=r"^heimdall:env: env\.JWT_EXPIRE_TIME is set by the program itself.*jwtExpireTime$"):
+        parse_settings({"env": {"JWT_EXPIRE_TIME": "60s"}, "jwtExpireTime": "8h"})
 
 
 @pytest.mark.parametrize(

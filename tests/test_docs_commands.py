@@ -104,16 +104,29 @@ def test_every_shell_command_is_checked(block: Block, tmp_path: Path) -> None:
 
 def test_pulumi_config_set_lines_write_values_the_program_and_the_schema_take() -> None:
     """Each block's `pulumi config set` lines, applied in order to Pulumi.dev.yaml's config
-    as the CLI writes them, give settings the program accepts and a stack file the
-    stack-file schema accepts (`replicas 0` is the string "0", `tag 18` the number 18)."""
+    as the CLI writes them, give a stack file the stack-file schema accepts after each line
+    (`replicas 0` is the string "0", `tag 18` the number 18), and settings the program
+    accepts wherever the program runs: at each `pulumi up`/`preview` of the block and at its
+    end (`config set` only writes the file; lines meant for one update are read together)."""
     base = render.load_stack_file("dev").config
     validator = jsonschema.Draft202012Validator(stack_file_schema())
     checked = 0
+
+    def program_takes(config: dict[str, Any], where: str) -> None:
+        try:
+            settings_from_config({k: render.config_value(v) for k, v in config.items()})
+        except SettingsError as error:
+            pytest.fail(f"{where}: the program refuses it: {error}")
+
     for block in (b for b in BLOCKS if b.lang in SHELL):
         config: dict[str, Any] = {
             k: json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v for k, v in base.items()
         }
+        pending: list[str] = []
         for command in commands(block.text).commands:
+            if command.words[:2] in (["pulumi", "up"], ["pulumi", "preview"]) and pending:
+                program_takes(config, f"{block.where}: `{'`, `'.join(pending)}`")
+                pending = []
             if command.words[:3] != ["pulumi", "config", "set"]:
                 continue
             written = docs_checks.config_set_value(command.words)
@@ -124,11 +137,10 @@ def test_pulumi_config_set_lines_write_values_the_program_and_the_schema_take() 
             line = " ".join(command.words)
             errors = [e.message for e in validator.iter_errors({"config": config})]
             assert not errors, f"{block.where}: `{line}`: the stack-file schema refuses it: {errors[0]}"
-            try:
-                settings_from_config({k: render.config_value(v) for k, v in config.items()})
-            except SettingsError as error:
-                pytest.fail(f"{block.where}: `{line}`: the program refuses it: {error}")
+            pending.append(line)
             checked += 1
+        if pending:
+            program_takes(config, f"{block.where}: `{'`, `'.join(pending)}`")
     assert checked >= 10
 
 

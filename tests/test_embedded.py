@@ -49,7 +49,8 @@ def test_empty_storage_class_means_cluster_default(build) -> None:
 
 
 def test_persistence_disabled_uses_an_empty_dir(build) -> None:
-    rendering = build({"database": {"embedded": {"persistence": {"enabled": False}}}})
+    # Only on a throwaway stack (database/embedded/settings.py refuses it otherwise).
+    rendering = build({"database": {"allowDestroy": True, "embedded": {"persistence": {"enabled": False}}}})
     spec = rendering.manifest("StatefulSet", "heimdall-postgres")["spec"]
     assert "volumeClaimTemplates" not in spec
     volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
@@ -62,7 +63,9 @@ def test_every_major_keeps_its_data_in_one_place_behind_the_data_guard(build, ta
     # new major must meet the old cluster where it is, never a fresh directory of its own.
     from heimdall.database.embedded.datadir import data_layout
 
-    sts = build({"database": {"embedded": {"image": {"repository": "postgres", "tag": tag}}}}).manifest(
+    # The dump client follows the server (pg_dump refuses a newer server: settings/rules.py).
+    database = {"clientImage": {"tag": tag}, "embedded": {"image": {"repository": "postgres", "tag": tag}}}
+    sts = build({"database": database}).manifest(
         "StatefulSet", "heimdall-postgres"
     )
     pod = sts["spec"]["template"]["spec"]

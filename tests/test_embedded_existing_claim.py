@@ -60,7 +60,7 @@ def test_an_init_container_checks_the_data_directory_before_postgres_starts(buil
 
 def test_from_18_the_check_looks_where_the_stack_keeps_its_data(build) -> None:
     # One layout for every major (datadir.py): PGDATA is <volume>/pgdata for 18 too.
-    values = {"database": {"embedded": {"existingClaim": "old", "image": {"repository": "postgres", "tag": "18.1"}}}}
+    values = {"database": {"clientImage": {"tag": "18"}, "embedded": {"existingClaim": "old", "image": {"repository": "postgres", "tag": "18.1"}}}}
     _, check = postgres_pod(build(values))["template"]["spec"]["initContainers"]
     assert (env_of(check)["PGDATA"], env_of(check)["PG_MAJOR"]) == ("/var/lib/postgresql/data/pgdata", "18")
 

@@ -195,7 +195,7 @@ def test_pulumi_annotations_are_refused_where_they_would_reach_the_jobs_and_stat
     assert message.startswith(f"heimdall:{key}: annotation '{annotation}' is read by Pulumi")
     # The leaf objects keep taking them (docs/upgrades.md: skipAwait on an Ingress whose
     # controller publishes no address).
-    parse_settings({"ingress": {"annotations": {"pulumi.com/skipAwait": "true"}}})
+    parse_settings({"ingress": {"enabled": True, "host": "h.example.com", "annotations": {"pulumi.com/skipAwait": "true"}}})
     parse_settings({"gateway": {"annotations": {"pulumi.com/waitFor": "condition=Accepted"}}})
 
 

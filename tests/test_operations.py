@@ -366,7 +366,10 @@ def test_admin_uses_external_auth_reaches_the_seeder(build: BuildFn) -> None:
         return env_of(containers(job["spec"]["template"]["spec"], "migrate"))
 
     assert seeder_env({})["ADMIN_USES_EXTERNAL_AUTH"] == "false"
-    assert seeder_env({"admin": {"usesExternalAuth": True}})["ADMIN_USES_EXTERNAL_AUTH"] == "true"
+    # With a login provider: without one the settings refuse it (settings/rules.py).
+    ldap = {"host": "ldap.example.com", "searchBase": "dc=example,dc=com"}
+    on = {"admin": {"usesExternalAuth": True}, "auth": {"ldap": ldap}}
+    assert seeder_env(on)["ADMIN_USES_EXTERNAL_AUTH"] == "true"
 
 
 def test_admin_outputs(build: BuildFn) -> None:

@@ -108,6 +108,8 @@ def test_unset_keys_still_read_as_unset_where_that_matters() -> None:
         {
             **AWS_RDS,  # tls.ca only: the mode follows the provider (verify)
             "podSecurityContext": {"runAsUser": None},
+            # With the containers' own: the pod-level one alone has no effect (rules.py).
+            "securityContext": {"runAsUser": None},
             "backup": {"schedule": "@daily"},
         }
     )

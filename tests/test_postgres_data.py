@@ -90,7 +90,9 @@ class Renderings(dict[str, Rendering]):
         from heimdall.tooling.render import run_stack
         from tests.conftest import stack_config
 
-        config, keys = stack_config({"database": {"embedded": STACKS[key]}})
+        # The dump client follows the server's major (pg_dump refuses a newer server).
+        client = {"clientImage": {"tag": STACKS[key]["image"]["tag"]}} if STACKS[key] else {}
+        config, keys = stack_config({"database": {**client, "embedded": STACKS[key]}})
         self[key] = run_stack(config, "test", secret_keys=keys)
         return self[key]
 
@@ -351,8 +353,8 @@ def test_the_upgrade_runbook_uses_settings_that_exist(build: BuildFn) -> None:
     text = (REPO / "docs" / "operations.md").read_text()
     assert "## A new PostgreSQL major version on the embedded database" in text
     section = text.split("## A new PostgreSQL major version on the embedded database")[1].split("\n## ")[0]
-    for key in ("database.embedded.image.tag", "database.embedded.dataDirectory", "restore.from"):
+    for key in ("database.embedded.image.tag", "database.embedded.dataDirectory", "restore.from", "database.clientImage.tag"):
         assert key in section, key
-    build({"database": {"embedded": {"image": {"repository": "postgres", "tag": "18"},
+    build({"database": {"clientImage": {"tag": "18"}, "embedded": {"image": {"repository": "postgres", "tag": "18"},
                                      "dataDirectory": "pgdata-18"}},
            "restore": {"from": "heimdall-20250101T021500Z.dump"}})

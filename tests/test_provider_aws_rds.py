@@ -289,3 +289,12 @@ def test_tls_require_without_ca_is_allowed_and_unverified() -> None:
     assert env["DATABASE_SSL_INSECURE"] == "true"
     assert "DATABASE_SSL_CA" not in env
     assert ca_volume(app_pod(rendering)) is None
+
+
+def test_provisioned_iops_reach_the_instance() -> None:
+    # io1/io2 without iops are refused by the settings (RDS requires them); with them, the
+    # instance gets them.
+    values = with_settings(AWS_RDS, {"database": {"awsRds": {"storageType": "io1", "iops": 3000, "allocatedStorage": 100}}})
+    args = inputs(one(render(values), INSTANCE))
+    assert (args["storageType"], args["iops"]) == ("io1", 3000)
+    assert "iops" not in inputs(one(render(AWS_RDS), INSTANCE))

@@ -83,8 +83,8 @@ def test_a_storage_class_set_from_the_start_stays_and_the_same_size_changes_noth
 
 
 def test_turning_persistence_off_on_a_database_with_data_is_refused(build: BuildFn) -> None:
-    before = build({})
-    after = build({"database": {"embedded": {"persistence": {"enabled": False}}}})
+    before = build({"database": {"allowDestroy": True}})
+    after = build({"database": {"allowDestroy": True, "embedded": {"persistence": {"enabled": False}}}})
     (refusal,) = plan(before, after).refusals
     assert "database.embedded.persistence.enabled false on a database that holds data" in refusal
 

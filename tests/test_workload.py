@@ -25,7 +25,8 @@ def test_app_runs_only_the_server_with_secrets_by_reference(build) -> None:
 def test_config_map_holds_the_plain_contract(build) -> None:
     rendering = build(
         {
-            "env": {"CLASSIFICATION_BANNER_TEXT": "UNCLASSIFIED"},
+            "env": {"HTTPS_PROXY": "http://proxy.example.com:3128"},
+            "banners": {"classification": {"text": "UNCLASSIFIED"}},
             "ingress": {"enabled": True, "host": "heimdall.example.com", "tlsSecretName": "tls"},
         }
     )
@@ -40,6 +41,7 @@ def test_config_map_holds_the_plain_contract(build) -> None:
         "DATABASE_NAME": "heimdall",
         "DATABASE_USERNAME": "postgres",
         "EXTERNAL_URL": "https://heimdall.example.com",
+        "HTTPS_PROXY": "http://proxy.example.com:3128",
         "CLASSIFICATION_BANNER_TEXT": "UNCLASSIFIED",
         "JWT_EXPIRE_TIME": "12h",
         "LOCAL_LOGIN_DISABLED": "false",
@@ -50,8 +52,14 @@ def test_config_map_holds_the_plain_contract(build) -> None:
 
 
 def test_managed_keys_win_over_extra_env(build) -> None:
-    rendering = build({"env": {"NODE_ENV": "development", "DATABASE_HOST": "elsewhere"}})
-    data = env_config_map(rendering)["data"]
+    # An env entry for a variable the program sets would be silently ignored: refused,
+    # naming it (heimdall/settings/env.py); the program's own values stand.
+    from heimdall.settings import SettingsError, parse_settings
+
+    for name in ("NODE_ENV", "DATABASE_HOST"):
+        with pytest.raises(SettingsError, match=rf"^heimdall:env: env\.{name} is set by the program itself"):
+            parse_settings({"env": {name: "elsewhere"}})
+    data = env_config_map(build({}))["data"]
     assert data["NODE_ENV"] == "production"
     assert data["DATABASE_HOST"] == "heimdall-postgres.heimdall.svc"
 

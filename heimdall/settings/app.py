@@ -14,21 +14,23 @@ from heimdall.settings.guardrails import Annotations
 from heimdall.settings.types import (
     DnsLabel,
     DnsSubdomain,
-    Hostname,
     Model,
     Port,
     Resources,
+    RouteHost,
+    SecretKeyName,
     requests_and_limits,
 )
 
 
 class SecretKeys(Model):
-    """Key names inside `secrets.existingSecret`."""
+    """Key names inside `secrets.existingSecret`: Secret keys ([-._a-zA-Z0-9]+, at most 253
+    characters, as the API server takes them)."""
 
-    jwt_secret: str = Field(default="JWT_SECRET", description="Key of JWT_SECRET in existingSecret.")
-    api_key_secret: str = Field(default="API_KEY_SECRET", description="Key of API_KEY_SECRET in existingSecret.")
-    admin_password: str = Field(default="ADMIN_PASSWORD", description="Key of ADMIN_PASSWORD in existingSecret.")
-    database_password: str = Field(default="DATABASE_PASSWORD", description="Key of the database password in existingSecret.")
+    jwt_secret: SecretKeyName = Field(default="JWT_SECRET", description="Key of JWT_SECRET in existingSecret.")
+    api_key_secret: SecretKeyName = Field(default="API_KEY_SECRET", description="Key of API_KEY_SECRET in existingSecret.")
+    admin_password: SecretKeyName = Field(default="ADMIN_PASSWORD", description="Key of ADMIN_PASSWORD in existingSecret.")
+    database_password: SecretKeyName = Field(default="DATABASE_PASSWORD", description="Key of the database password in existingSecret.")
 
 
 class Secrets(Model):
@@ -63,7 +65,8 @@ class Admin(Model):
     uses_external_auth: bool = Field(
         default=False,
         description="Seed the administrator as an external-auth (LDAP/OAuth) user "
-        "(ADMIN_USES_EXTERNAL_AUTH); only read when the admin user is first created.",
+        "(ADMIN_USES_EXTERNAL_AUTH); only read when the admin user is first created; needs a "
+        "login provider in auth.",
     )
 
 
@@ -152,16 +155,32 @@ STICKY_INGRESS_CLASSES = ("nginx", "traefik")
 
 
 class Ingress(Model):
-    enabled: bool = Field(default=False, description="Create an Ingress.")
+    enabled: bool = Field(default=False, description="Create an Ingress; host, tlsSecretName, className or annotations without it are refused (they would be ignored).")
     class_name: Optional[DnsSubdomain] = Field(default=None, description="IngressClass name; empty uses the cluster's default. gce and gce-internal (GKE) become the kubernetes.io/ingress.class annotation, the only thing GKE's controller reads. nginx and traefik get cookie affinity when sessions must be sticky (OAuth or Tenable with 2+ pods).")
-    host: Optional[Hostname] = Field(default=None, description="Host name users reach Heimdall at (required when enabled).")
+    host: Optional[RouteHost] = Field(default=None, description="Host name users reach Heimdall at (required when enabled); a DNS name, never an IP address (the API server refuses it).")
     tls_secret_name: Optional[DnsSubdomain] = Field(default=None, description="Secret with the TLS certificate for host; also makes the derived URL https.")
-    annotations: dict[str, str] = Field(default={}, description="Annotations of the Ingress (e.g. for cert-manager or body size).")
+    annotations: Annotations = Field(default={}, description="Annotations of the Ingress (e.g. for cert-manager or body size); cert-manager.io/* needs tlsSecretName (cert-manager only issues for an Ingress with tls).")
 
     @model_validator(mode="after")
     def _host_when_enabled(self) -> Ingress:
         if self.enabled and not self.host:
             raise ValueError("enabled ingress needs a host")
+        if not self.enabled:
+            ignored = [k for k in ("host", "tls_secret_name", "class_name", "annotations") if k in self.model_fields_set and getattr(self, k)]
+            if ignored:
+                raise ValueError(
+                    f"{to_camel(ignored[0])} is set but enabled is false, so no Ingress is "
+                    "created and it is ignored; set enabled: true, or remove it"
+                )
+        issuer = next(
+            (k for k in self.annotations if k.startswith("cert-manager.io/") or k == "kubernetes.io/tls-acme"),
+            None,
+        )
+        if issuer and not self.tls_secret_name:
+            raise ValueError(
+                f"annotations {issuer!r} asks cert-manager for a certificate, which it issues "
+                "only for an Ingress with tls: set tlsSecretName (the Secret it writes)"
+            )
         if self.host and self.host.startswith("*."):
             raise ValueError("host must not be a wildcard: Heimdall needs one external URL")
         return self
@@ -190,7 +209,7 @@ class Gateway(Model):
     parent_refs: list[GatewayParentRef] = Field(
         default=[], description="Gateways (and listeners) the route attaches to."
     )
-    hostnames: list[Hostname] = Field(
+    hostnames: list[RouteHost] = Field(
         default=[],
         description="Host names the route answers; the first gives EXTERNAL_URL "
         "(https://<host>) unless externalUrl or an ingress host is set.",
@@ -238,8 +257,8 @@ class CaCertificates(Model):
     existing_config_map: Optional[DnsSubdomain] = Field(
         default=None, description="A ConfigMap you manage that holds the PEM bundle, instead of files."
     )
-    existing_config_map_key: str = Field(
-        default="ca.crt", pattern=r"^[-._a-zA-Z0-9]+$", description="Key of the bundle in existingConfigMap."
+    existing_config_map_key: SecretKeyName = Field(
+        default="ca.crt", description="Key of the bundle in existingConfigMap."
     )
 
     @model_validator(mode="after")

@@ -3,12 +3,13 @@ the PodDisruptionBudget and the autoscaler."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.settings.kubernetes import NetworkPolicyPeer
+from heimdall.settings.kubernetes import Affinity, NetworkPolicyPeer, TopologySpreadConstraint
 from heimdall.settings.types import Model, dns_subdomain
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
@@ -48,9 +49,32 @@ def _labels(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+# The API server's limit on one object's annotations, keys and values together
+# (apimachinery pkg/api/validation/objectmeta.go TotalAnnotationSizeLimitB = 256 KiB).
+ANNOTATIONS_LIMIT = 256 * 1024
+
+
 def _annotations(value: dict[str, str]) -> dict[str, str]:
     for key in value:
         _qualified_name(key)
+    size = sum(len(k) + len(v) for k, v in value.items())
+    if size > ANNOTATIONS_LIMIT:
+        raise ValueError(
+            f"annotations total {size} bytes, over the API server's limit of 256 KiB "
+            "(keys and values together, per object); keep large data in a ConfigMap"
+        )
+    return value
+
+
+def _node_selector(value: dict[str, str]) -> dict[str, str]:
+    """Label keys and values, as the API server checks a nodeSelector."""
+    for key, item in value.items():
+        _qualified_name(key)
+        if len(item) > 63 or not _LABEL_VALUE.fullmatch(item):
+            raise ValueError(
+                f"{key}: value {item!r} must be a label value: at most 63 letters, digits, '-', "
+                "'_' or '.', starting and ending with a letter or digit"
+            )
     return value
 
 
@@ -74,6 +98,7 @@ def _stack_annotations(value: dict[str, str]) -> dict[str, str]:
 
 
 Labels = Annotated[dict[str, str], AfterValidator(_labels)]
+NodeSelector = Annotated[dict[str, str], AfterValidator(_node_selector)]
 Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
 # `annotations` and `podAnnotations`: on every object, or every pod, of the stack.
 StackAnnotations = Annotated[dict[str, str], AfterValidator(_stack_annotations)]
@@ -87,8 +112,25 @@ class SeccompProfile(Model):
         description="RuntimeDefault (the container runtime's default filter), Localhost or Unconfined.",
     )
     localhost_profile: Optional[str] = Field(
-        default=None, description="Profile file on the node, for type Localhost."
+        default=None,
+        description="Profile file on the node: required with type Localhost, refused with the "
+        "others (the API server's validateSeccompProfileField).",
     )
+
+    @model_validator(mode="after")
+    def _profile_with_localhost(self) -> SeccompProfile:
+        # kubernetes pkg/apis/core/validation/validation.go validateSeccompProfileField.
+        if self.type == "Localhost" and not self.localhost_profile:
+            raise ValueError(
+                "localhostProfile is required with type Localhost (the profile file on the "
+                "node, such as profiles/heimdall.json); or use type RuntimeDefault"
+            )
+        if self.type != "Localhost" and self.localhost_profile:
+            raise ValueError(
+                f"localhostProfile is only read with type Localhost (type is {self.type}); "
+                "remove it or set type Localhost"
+            )
+        return self
 
 
 class PodSecurityContext(Model):
@@ -99,9 +141,13 @@ class PodSecurityContext(Model):
     """
 
     run_as_user: Optional[int] = Field(
-        default=None, ge=0, description="uid of the pod's processes (default 1001, the image's user)."
+        default=None,
+        ge=0,
+        description="uid of the pod's processes (default 1001, the image's user); every "
+        "container sets its own, which wins, so set securityContext.runAsUser with it (a "
+        "pod-level value or null alone is refused).",
     )
-    run_as_group: Optional[int] = Field(default=None, ge=0, description="gid of the pod's processes (default 1001).")
+    run_as_group: Optional[int] = Field(default=None, ge=0, description="gid of the pod's processes (default 1001); like runAsUser, only together with securityContext.runAsGroup.")
     fs_group: Optional[int] = Field(default=None, ge=0, description="Group owning mounted volumes (default 1001).")
     fs_group_change_policy: Optional[Literal["OnRootMismatch", "Always"]] = Field(
         default=None, description="When Kubernetes changes volume ownership to fsGroup."
@@ -133,7 +179,7 @@ class ContainerSecurityContext(Model):
     allow_privilege_escalation: Optional[bool] = Field(
         default=None, description="Allow setuid binaries to gain privileges (default false)."
     )
-    privileged: Optional[bool] = Field(default=None, description="Run privileged (default false).")
+    privileged: Optional[bool] = Field(default=None, description="Run privileged (default false); true needs allowPrivilegeEscalation true (the API server refuses it with escalation off).")
     read_only_root_filesystem: Optional[bool] = Field(
         default=None,
         description="Mount the image read-only (default true; Heimdall writes only to /tmp, an emptyDir).",
@@ -145,17 +191,170 @@ class ContainerSecurityContext(Model):
         default=None, description="Seccomp profile (default RuntimeDefault)."
     )
 
+    @model_validator(mode="after")
+    def _escalation(self) -> ContainerSecurityContext:
+        # kubernetes pkg/apis/core/validation/validation.go ValidateSecurityContext: "cannot
+        # set `allowPrivilegeEscalation` to false and `privileged` to true" (or with
+        # capabilities.add CAP_SYS_ADMIN). Unset, allowPrivilegeEscalation stays false.
+        escalation_off = (
+            "allow_privilege_escalation" not in self.model_fields_set
+            or self.allow_privilege_escalation is False
+        )
+        if not escalation_off:
+            return self
+        if self.privileged:
+            raise ValueError(
+                "privileged true needs allowPrivilegeEscalation true (it is false by default, "
+                "and the API server refuses the pair); set both, or leave privileged false"
+            )
+        if self.capabilities and "CAP_SYS_ADMIN" in self.capabilities.add:
+            raise ValueError(
+                "capabilities.add CAP_SYS_ADMIN needs allowPrivilegeEscalation true (the API "
+                "server refuses it with escalation off)"
+            )
+        return self
+
 
 class Toleration(Model):
-    key: Optional[str] = Field(default=None, description="Taint key; empty with operator Exists matches every taint.")
+    key: Optional[str] = Field(default=None, description="Taint key (a label key); empty needs operator Exists, which then matches every taint.")
     operator: Literal["Equal", "Exists"] = Field(default="Equal", description="Equal or Exists.")
-    value: Optional[str] = Field(default=None, description="Taint value, for operator Equal.")
+    value: Optional[str] = Field(default=None, description="Taint value, for operator Equal; refused with Exists (the API server's rule).")
     effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = Field(
         default=None, description="Taint effect to tolerate; empty: all effects."
     )
     toleration_seconds: Optional[int] = Field(
-        default=None, ge=0, description="For NoExecute: how long the pod stays after the taint appears."
+        default=None, ge=0, description="For NoExecute: how long the pod stays after the taint appears; refused with any other effect."
     )
+
+    @model_validator(mode="after")
+    def _as_the_api_server(self) -> Toleration:
+        # kubernetes pkg/apis/core/validation/validation.go ValidateTolerations.
+        if self.key:
+            _qualified_name(self.key)
+        elif self.operator != "Exists":
+            raise ValueError("operator must be Exists when key is empty (a toleration of every taint)")
+        if self.operator == "Exists" and self.value:
+            raise ValueError(
+                f"value {self.value!r} must be empty when operator is Exists; remove it, or "
+                "use operator Equal"
+            )
+        if self.toleration_seconds is not None and self.effect != "NoExecute":
+            raise ValueError(
+                "tolerationSeconds is only for effect NoExecute (the API server refuses it "
+                f"with effect {self.effect or 'empty'}); set effect NoExecute or remove it"
+            )
+        return self
+
+
+_LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+_NODE_OPERATORS = (*_LABEL_OPERATORS, "Gt", "Lt")
+
+
+def _selector_problem(value: Any, path: str, node: bool = False) -> Optional[str]:
+    """What the API server refuses in the selectors inside a pass-through object (kubernetes
+    apimachinery ValidateLabelSelectorRequirement, core ValidateNodeSelectorRequirement):
+    an unknown operator, In/NotIn without values, Exists/DoesNotExist with values, Gt/Lt
+    without exactly one integer, bad label keys or values, an empty topologyKey."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _selector_problem(item, f"{path}.{index}", node)
+            if problem:
+                return problem
+        return None
+    if not isinstance(value, dict):
+        return None
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key in ("matchExpressions", "matchFields") and isinstance(item, list):
+            for index, requirement in enumerate(item):
+                if not isinstance(requirement, dict):
+                    continue
+                at = f"{where}.{index}"
+                operator, values = requirement.get("operator"), requirement.get("values") or []
+                allowed = _NODE_OPERATORS if node else _LABEL_OPERATORS
+                if operator not in allowed:
+                    return f"{at}.operator {operator!r} must be one of {', '.join(allowed)}"
+                if operator in ("In", "NotIn") and not values:
+                    return f"{at}.values must not be empty with operator {operator}"
+                if operator in ("Exists", "DoesNotExist") and values:
+                    return f"{at}.values must be empty with operator {operator}"
+                if operator in ("Gt", "Lt") and (len(values) != 1 or not str(values[0]).lstrip("-").isdigit()):
+                    return f"{at}.values must be one integer with operator {operator}"
+        elif key == "matchLabels" and isinstance(item, dict):
+            for label, text in item.items():
+                try:
+                    _qualified_name(str(label))
+                except ValueError as error:
+                    return f"{where}: {error}"
+                if not isinstance(text, str) or len(text) > 63 or not _LABEL_VALUE.fullmatch(text):
+                    return f"{where}.{label} value {text!r} is not a label value (at most 63 letters, digits, '-', '_' or '.')"
+        elif key == "topologyKey" and item == "":
+            return f"{where} must not be empty, such as kubernetes.io/hostname"
+        else:
+            problem = _selector_problem(item, where, node or key == "nodeAffinity")
+            if problem:
+                return problem
+    return None
+
+
+def _selectors(value: dict[str, Any]) -> dict[str, Any]:
+    problem = _selector_problem(value, "")
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _spread(value: dict[str, Any]) -> dict[str, Any]:
+    """What the API server refuses in a topologySpreadConstraint beyond its schema
+    (kubernetes pkg/apis/core/validation/validation.go validateTopologySpreadConstraints)."""
+    skew = value.get("maxSkew")
+    if isinstance(skew, int) and skew < 1:
+        raise ValueError(f"maxSkew {skew} must be greater than zero, such as 1")
+    when = value.get("whenUnsatisfiable")
+    if when not in ("DoNotSchedule", "ScheduleAnyway"):
+        raise ValueError(f"whenUnsatisfiable {when!r} must be DoNotSchedule or ScheduleAnyway")
+    domains = value.get("minDomains")
+    if domains is not None and (not isinstance(domains, int) or domains < 1 or when != "DoNotSchedule"):
+        raise ValueError("minDomains must be greater than zero, and only with whenUnsatisfiable DoNotSchedule")
+    key = value.get("topologyKey")
+    if isinstance(key, str):
+        if not key:
+            raise ValueError("topologyKey must not be empty, such as topology.kubernetes.io/zone")
+        _qualified_name(key)
+    for policy in ("nodeAffinityPolicy", "nodeTaintsPolicy"):
+        if policy in value and value[policy] not in ("Honor", "Ignore"):
+            raise ValueError(f"{policy} {value[policy]!r} must be Honor or Ignore")
+    return _selectors(value)
+
+
+def _cidr_text(text: Any, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(str(text), strict=True)
+    except ValueError:
+        raise ValueError(f"{where} {text!r} must be a CIDR block such as 10.0.0.0/16 (host bits zero)") from None
+
+
+def _peer(value: dict[str, Any]) -> dict[str, Any]:
+    """A NetworkPolicyPeer as the API server checks it (kubernetes
+    pkg/apis/networking/validation/validation.go ValidateNetworkPolicyPeer, ValidateIPBlock)."""
+    if not value:
+        raise ValueError("an empty peer admits nothing: give podSelector, namespaceSelector or ipBlock")
+    block = value.get("ipBlock")
+    if block is None:
+        return _selectors(value)
+    if len(value) > 1:
+        raise ValueError("ipBlock may not be combined with podSelector or namespaceSelector in one peer")
+    cidr = _cidr_text(block.get("cidr"), "ipBlock.cidr")
+    for index, item in enumerate(block.get("except") or []):
+        inner = _cidr_text(item, f"ipBlock.except.{index}")
+        if inner.version != cidr.version or not inner.subnet_of(cidr) or inner == cidr:  # type: ignore[arg-type]
+            raise ValueError(f"ipBlock.except.{index} {item!r} must lie strictly inside ipBlock.cidr {str(cidr)!r}")
+    return value
+
+
+SpreadConstraint = Annotated[TopologySpreadConstraint, AfterValidator(_spread)]
+CheckedAffinity = Annotated[Affinity, AfterValidator(_selectors)]
+PolicyPeer = Annotated[NetworkPolicyPeer, AfterValidator(_peer)]
 
 
 class NetworkPolicySettings(Model):
@@ -164,10 +363,12 @@ class NetworkPolicySettings(Model):
         description="Create NetworkPolicies: deny ingress to the stack's pods except Heimdall on "
         "3000 and the embedded database from the stack's own pods. Egress stays open.",
     )
-    ingress_from: list[NetworkPolicyPeer] = Field(
+    ingress_from: list[PolicyPeer] = Field(
         default=[],
         description="NetworkPolicyPeer objects (podSelector, namespaceSelector, ipBlock) allowed "
-        "to reach Heimdall on port 3000; empty: any source (an ingress controller anywhere).",
+        "to reach Heimdall on port 3000; empty: any source (an ingress controller anywhere). "
+        "Refused as the API server refuses them: an empty peer, ipBlock beside a selector, a "
+        "cidr with host bits, an except outside its cidr.",
     )
 
 

@@ -20,6 +20,7 @@ from functools import cache
 from typing import Annotated, Any, ForwardRef
 
 from pydantic import AfterValidator
+from pydantic.alias_generators import to_camel, to_snake
 
 # kind -> (module of pulumi_kubernetes, TypedDict name)
 _KINDS = {
@@ -43,11 +44,13 @@ def _names() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _camel(snake: str) -> str:
-    return _names()[1].get(snake, snake)
+    # The SDK's table lacks names that need no override (min_domains, match_label_keys):
+    # those follow the plain rule.
+    return _names()[1].get(snake) or to_camel(snake)
 
 
 def _snake(camel: str) -> str:
-    return _names()[0].get(camel, camel)
+    return _names()[0].get(camel) or to_snake(camel)
 
 
 def _resolve(annotation: Any, owner: Any) -> Any:

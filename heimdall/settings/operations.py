@@ -18,6 +18,7 @@ from heimdall.settings.types import (
     Image,
     Model,
     Resources,
+    SecretKeyName,
     VolumeSize,
     requests_and_limits,
 )
@@ -45,17 +46,39 @@ def _cron_value(text: str, low: int, high: int, names: Optional[list[str]]) -> i
     return int(text)
 
 
-def _cron_field(text: str, low: int, high: int, names: Optional[list[str]], wildcard_q: bool) -> None:
+def _cron_field(text: str, low: int, high: int, names: Optional[list[str]], wildcard_q: bool) -> set[int]:
+    """The values the field matches (robfig/cron v3 parser.go getRange, which Kubernetes'
+    CronJob controller uses: `a-b/n`, `a/n` from a to the top, `*/n`)."""
+    values: set[int] = set()
     for part in text.split(","):
-        base, _, step = part.partition("/")
-        if step and (not step.isdigit() or int(step) < 1):
+        base, slash, step = part.partition("/")
+        if slash and (not step.isdigit() or int(step) < 1):
             raise ValueError(f"step {step!r} must be a positive number")
+        every = int(step) if slash else 1
         if base == "*" or (base == "?" and wildcard_q):
-            continue
-        first, _, last = base.partition("-")
-        start = _cron_value(first, low, high, names)
-        if last and _cron_value(last, low, high, names) < start:
-            raise ValueError(f"range {base!r} ends before it starts")
+            start, end = low, high
+        else:
+            first, _, last = base.partition("-")
+            start = _cron_value(first, low, high, names)
+            end = _cron_value(last, low, high, names) if last else (high if slash else start)
+            if end < start:
+                raise ValueError(f"range {base!r} ends before it starts")
+        values.update(range(start, end + 1, every))
+    return values
+
+
+# The most days each month has (February 29 in leap years).
+_MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _fires(days: set[int], months: set[int], day_text: str, weekday_text: str) -> bool:
+    """Whether a schedule's day and month fields ever meet. As robfig/cron's dayMatches:
+    with a restricted day-of-week besides a restricted day-of-month either may match, so
+    the schedule fires; otherwise some listed day must exist in some listed month."""
+    star = ("*", "?")
+    if day_text.split("/")[0] in star or weekday_text.split("/")[0] not in star:
+        return True
+    return any(day <= _MONTH_DAYS[month] for day in days for month in months)
 
 
 def _cron(value: str) -> str:
@@ -71,11 +94,18 @@ def _cron(value: str) -> str:
             "must be a cron schedule with five fields (minute hour day-of-month month "
             "day-of-week), such as '15 2 * * *', or a macro such as @daily"
         )
+    matched = []
     for field_text, (label, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
         try:
-            _cron_field(field_text, low, high, names, wildcard_q=label.startswith("day"))
+            matched.append(_cron_field(field_text, low, high, names, wildcard_q=label.startswith("day")))
         except ValueError as error:
             raise ValueError(f"{label} field {field_text!r}: {error}") from None
+    if not _fires(matched[2], matched[3], fields[2], fields[4]):
+        raise ValueError(
+            f"never fires: day {fields[2]} does not exist in month {fields[3]} (the CronJob "
+            "would be accepted and never run); pick a day every listed month has, such as "
+            "'15 2 28 2 *', or the last days with '15 2 28-31 * *'"
+        )
     return text
 
 
@@ -105,6 +135,12 @@ def _time_zone(value: str) -> str:
 
 
 def _dump_file_name(value: str) -> str:
+    if value.lower() in ("latest", "newest", "last", "current"):
+        raise ValueError(
+            "must name one dump file: there is no 'latest' (a restore must say which dump it "
+            "replaces the data with); list the target's dumps and give the file name, such "
+            "as heimdall-20250101T021500Z.dump"
+        )
     if (
         not re.fullmatch(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$", value)
         or value.endswith(".partial")
@@ -134,11 +170,35 @@ class BackupVolume(Model):
     )
 
 
+def _bucket(value: str) -> str:
+    """A bucket name S3 takes (AWS S3 User Guide, "General purpose bucket naming rules")."""
+    rule = (
+        "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', starting "
+        "and ending with a letter or digit, such as heimdall-backups"
+    )
+    if not re.fullmatch(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", value):
+        raise ValueError(rule)
+    if ".." in value:
+        raise ValueError(f"{rule}; S3 refuses two adjacent periods")
+    if re.fullmatch(r"^\d+\.\d+\.\d+\.\d+$", value):
+        raise ValueError(f"{rule}; S3 refuses a name formatted as an IP address")
+    if value.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or value.endswith(
+        ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+    ):
+        raise ValueError(f"{rule}; S3 reserves that prefix or suffix")
+    return value
+
+
+BucketName = Annotated[str, AfterValidator(_bucket)]
+
+
 class BackupS3(Model):
     """`backup.s3`: an S3-compatible object store (AWS S3, MinIO, Ceph, GCS interop, ...)."""
 
-    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = Field(
-        description="Bucket the dumps are written to; it must exist."
+    bucket: BucketName = Field(
+        description="Bucket the dumps are written to; it must exist. S3's naming rules: "
+        "3-63 lowercase letters, digits, '.' and '-', no '..', not an IP address, no xn--, "
+        "sthree-, amzn-s3-demo- prefix nor -s3alias, --ol-s3, .mrap, --x-s3 suffix."
     )
     prefix: Optional[
         Annotated[str, Field(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")]
@@ -170,10 +230,10 @@ class BackupS3(Model):
         description="Secret (in the stack's namespace) holding the access key pair; "
         "read by reference only."
     )
-    access_key_id_key: str = Field(
+    access_key_id_key: SecretKeyName = Field(
         default="AWS_ACCESS_KEY_ID", description="Key of the access key id in existingSecret."
     )
-    secret_access_key_key: str = Field(
+    secret_access_key_key: SecretKeyName = Field(
         default="AWS_SECRET_ACCESS_KEY",
         description="Key of the secret access key in existingSecret.",
     )
@@ -200,7 +260,8 @@ class Backup(Model):
     )
     schedule: CronSchedule = Field(
         default="15 2 * * *",
-        description="Cron schedule of the backups (five fields or a macro such as @daily).",
+        description="Cron schedule of the backups (five fields or a macro such as @daily); "
+        "a schedule whose day never exists in its months (0 3 31 2 *) is refused.",
     )
     time_zone: TimeZone = Field(
         default="Etc/UTC", description="IANA time zone the schedule is read in."
@@ -251,7 +312,7 @@ class Restore(Model):
         default=None,
         alias="from",
         description="File name of the dump on the backup target to restore, such as "
-        "heimdall-20250101T021500Z.dump. The database records each restore it received, "
+        "heimdall-20250101T021500Z.dump (not latest, no directories). The database records each restore it received, "
         "in the restore's own transaction, and never receives the same one again; remove it "
         "once the restore has succeeded.",
     )

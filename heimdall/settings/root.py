@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-from pydantic import Field, create_model, model_validator
+from pydantic import AfterValidator, Field, create_model, model_validator
 
 from heimdall.database import registry
+from heimdall.settings import rules
 from heimdall.settings.app import (
     STICKY_INGRESS_CLASSES,
     Admin,
@@ -30,20 +31,22 @@ from heimdall.settings.app import (
 )
 from heimdall.settings.auth import Auth
 from heimdall.settings.database import DatabaseSettings, section_field
+from heimdall.settings.env import check_env
 from heimdall.settings.guardrails import (
     Autoscaling,
+    CheckedAffinity,
     ContainerSecurityContext,
     Labels,
     NetworkPolicySettings,
+    NodeSelector,
     PodDisruptionBudgetSettings,
     PodSecurityContext,
+    SpreadConstraint,
     StackAnnotations,
     Toleration,
 )
-from heimdall.settings.kubernetes import Affinity, TopologySpreadConstraint
 from heimdall.settings.operations import Backup, Restore
 from heimdall.settings.types import (
-    SECRET_ENV_NAMES,
     DnsLabel,
     DnsSubdomain,
     EnvName,
@@ -75,7 +78,15 @@ class Settings(Model):
         default=["yarn", "backend", "start"], min_length=1,
         description="Command of the Heimdall container; migrations are the Job's work.",
     )
-    env: dict[EnvName, str] = Field(default={}, description="Extra plain environment variables for Heimdall (ConfigMap); secret names are refused.")
+    env: Annotated[dict[EnvName, str], AfterValidator(check_env)] = Field(
+        default={},
+        description="Extra plain environment variables for Heimdall (ConfigMap). Refused: "
+        "names the program sets itself (NODE_ENV, PORT, ADMIN_*, DATABASE_*, LDAP_*, "
+        "GITHUB_*, GITLAB_*, GOOGLE_*, OKTA_*, OIDC_*, JWT_*, EXTERNAL_URL, banners, "
+        "switches: set their own keys), names that look like secrets (*SECRET*, "
+        "*PASSWORD*, *TOKEN*, *CREDENTIAL*, *_KEY, ...), and values holding a URL with a "
+        "password (http://user:pw@proxy).",
+    )
     external_url: Optional[ExternalUrl] = Field(default=None, description="EXTERNAL_URL, the URL users reach Heimdall at: a bare origin (https://host[:port]), no path and no trailing slash, since Heimdall appends /authn/... itself; derived from the ingress when unset.")
     # The field's model is DatabaseSettings plus every registered provider's section:
     # settings_model() builds it from the registry.
@@ -119,24 +130,26 @@ class Settings(Model):
         default=ContainerSecurityContext(),
         description="Overrides of the container securityContext in Heimdall's pods (null removes a key).",
     )
-    node_selector: dict[str, str] = Field(
-        default={}, description="nodeSelector of every pod (Heimdall, its Jobs, the embedded database)."
+    node_selector: NodeSelector = Field(
+        default={}, description="nodeSelector of every pod (Heimdall, its Jobs, the embedded database); label keys and values."
     )
     tolerations: list[Toleration] = Field(
         default=[], description="Tolerations of every pod (Heimdall, its Jobs, the embedded database)."
     )
-    affinity: Optional[Affinity] = Field(
+    affinity: Optional[CheckedAffinity] = Field(
         default=None,
         description="Kubernetes affinity (nodeAffinity, podAffinity, podAntiAffinity) of Heimdall's "
-        "pods and the migration Job.",
+        "pods and the migration Job; checked as the API server checks it (fields, types, "
+        "selector operators and their values, label keys and values, non-empty topologyKey).",
     )
-    topology_spread_constraints: Optional[list[TopologySpreadConstraint]] = Field(
+    topology_spread_constraints: Optional[list[SpreadConstraint]] = Field(
         default=None,
         description="topologySpreadConstraints of Heimdall's pods; unset: with more than one pod, "
-        "a soft spread over nodes; [] for none.",
+        "a soft spread over nodes; [] for none. maxSkew at least 1, whenUnsatisfiable "
+        "DoNotSchedule or ScheduleAnyway, minDomains only with DoNotSchedule.",
     )
     labels: Labels = Field(default={}, description="Extra labels on every object and pod (never in selectors).")
-    annotations: StackAnnotations = Field(default={}, description="Extra annotations on every object (pulumi.com/* refused).")
+    annotations: StackAnnotations = Field(default={}, description="Extra annotations on every object (pulumi.com/* refused; keys qualified names, 256 KiB in all).")
     pod_labels: Labels = Field(default={}, description="Extra labels on Heimdall's pods (server and Jobs).")
     pod_annotations: StackAnnotations = Field(
         default={}, description="Extra annotations on Heimdall's pods (server and Jobs; pulumi.com/* refused)."
@@ -159,12 +172,6 @@ class Settings(Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
-        leaked = sorted(SECRET_ENV_NAMES & set(self.env))
-        if leaked:
-            raise ValueError(
-                f"env must not carry secrets ({', '.join(leaked)}): "
-                "use the secrets section or an existing Secret"
-            )
         provider = registry.spec(self.database.provider)
         if provider.managed and self.secrets.existing_secret:
             raise ValueError(
@@ -186,6 +193,7 @@ class Settings(Model):
                 "verify set database.tls.ca (the server's CA bundle), or turn backup off"
             )
         self._guardrail_checks()
+        rules.check(self)
         return self
 
     def _guardrail_checks(self) -> None:

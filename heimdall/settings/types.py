@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from heimdall.settings.credentials import pasted_credential
+
 NAMESPACE = "heimdall"
 # The Pulumi project directory (where Pulumi.yaml is): relative file paths in settings,
 # such as database.tls.ca, are read from here.
@@ -90,6 +92,29 @@ def _volume_size(value: str) -> str:
     _quantity(value)
     if quantity_value(value) <= 0:
         raise ValueError("must be more than zero (the API server refuses an empty volume), such as 10Gi")
+    number, suffix = _QUANTITY.fullmatch(value).group(1, 3)  # type: ignore[union-attr]
+    if suffix is None or suffix[:1] in ("e", "E"):
+        raise ValueError(
+            f"is {quantity_value(value):f} bytes, surely not what you meant: write the unit, "
+            f"such as {number}Gi"
+        )
+    if suffix == "m":
+        raise ValueError(f"is in thousandths of a byte ('m' is milli): write {number}Mi or {number}Gi")
+    return value
+
+
+def _memory(value: str) -> str:
+    _quantity(value)
+    number, suffix = _QUANTITY.fullmatch(value).group(1, 3)  # type: ignore[union-attr]
+    if suffix == "m":
+        raise ValueError(
+            f"is in thousandths of a byte ('m' is milli, not mega): write {number}Mi"
+        )
+    if quantity_value(value) < 2**20:
+        raise ValueError(
+            f"is {quantity_value(value):f} bytes, less than 1Mi, surely not what you meant: "
+            f"write the unit, such as {number}Mi"
+        )
     return value
 
 
@@ -142,6 +167,8 @@ def _image_tag(value: str) -> str:
 
 
 def _hostname(value: str) -> str:
+    if "://" in value or "/" in value:
+        raise ValueError("must be a host name alone, such as db.example.com: no scheme, port or path")
     if len(value) > 253 or not _HOSTNAME.fullmatch(value):
         raise ValueError("must be a lowercase DNS host name such as heimdall.example.com")
     return value
@@ -153,10 +180,41 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _route_host(value: str) -> str:
+    """An Ingress host or HTTPRoute hostname: a DNS name, never an IP address (kubernetes
+    pkg/apis/networking/validation/validation.go validateIngressRules: "must be a DNS name,
+    not an IP address"; Gateway API's Hostname type likewise)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return _hostname(value)
+    raise ValueError(
+        "must be a DNS name, not an IP address (the API server refuses an IP as a route's "
+        "host); use a name that resolves to it, or leave the host unset"
+    )
+
+
+def _secret_key_name(value: str) -> str:
+    # A Secret's or ConfigMap's data key (kubernetes pkg/apis/core/validation/validation.go
+    # ValidateSecret -> IsConfigMapKey: [-._a-zA-Z0-9]+, at most 253 characters).
+    if len(value) > 253 or not re.fullmatch(r"^[-._a-zA-Z0-9]+$", value) or value in (".", ".."):
+        raise ValueError(
+            "must be a Secret key: letters, digits, '-', '_' or '.' (no spaces or '/'), at "
+            "most 253 characters, such as DATABASE_PASSWORD"
+        )
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+RouteHost = Annotated[str, AfterValidator(_route_host)]
+SecretKeyName = Annotated[str, AfterValidator(_secret_key_name)]
 DnsSubdomain = Annotated[str, AfterValidator(dns_subdomain)]
+# A StorageClass name, or empty for the cluster's default: checked on the field itself, so
+# a refusal names storageClass, not its section.
+StorageClassName = Annotated[str, AfterValidator(lambda value: dns_subdomain(value) if value else value)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 VolumeSize = Annotated[str, AfterValidator(_volume_size)]
+Memory = Annotated[str, AfterValidator(_memory)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 PgIdentifier = Annotated[str, AfterValidator(_pg_identifier)]
 PgDatabaseName = Annotated[str, AfterValidator(_pg_database_name)]
@@ -165,22 +223,6 @@ ImageTag = Annotated[str, AfterValidator(_image_tag)]
 Hostname = Annotated[str, AfterValidator(_hostname)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Port = Annotated[int, Field(ge=1, le=65535)]
-# Values the program will not take from a stack file as plain text.
-SECRET_ENV_NAMES = frozenset(
-    {
-        "DATABASE_PASSWORD",
-        "DATABASE_URL",
-        "JWT_SECRET",
-        "API_KEY_SECRET",
-        "ADMIN_PASSWORD",
-        "LDAP_PASSWORD",
-        "GITHUB_CLIENTSECRET",
-        "GITLAB_SECRET",
-        "GOOGLE_CLIENTSECRET",
-        "OKTA_CLIENTSECRET",
-        "OIDC_CLIENT_SECRET",
-    }
-)
 
 
 class Model(BaseModel):
@@ -199,6 +241,58 @@ class Model(BaseModel):
         coerce_numbers_to_str=True,
         validate_default=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_pasted_credentials(cls, data: Any) -> Any:
+        """A URL with a password or a PEM block in any plain field: refused by its key, on
+        the section (so that the one-line error never repeats the value)."""
+        if not isinstance(data, dict):
+            return data
+        by_alias = {f.alias or n: f for n, f in cls.model_fields.items()} | dict(cls.model_fields)
+        for key, value in data.items():
+            field = by_alias.get(key) if isinstance(key, str) else None
+            if field is not None and "SecretStr" in str(field.annotation):
+                continue
+            _no_float_for_text(key, value, field)
+            # Plain maps and lists of strings (env, annotations, tags, files), not sections.
+            if isinstance(value, dict):
+                plain_map = field is not None and "dict[" in str(field.annotation)
+                items: Any = value.items() if plain_map else []
+            else:
+                items = enumerate(value) if isinstance(value, list) else [(None, value)]
+            for sub, item in items:
+                kind = pasted_credential(item) if isinstance(item, str) else None
+                if kind is not None:
+                    where = key if sub is None else f"{key}.{sub}"
+                    advice = (
+                        "write it without the user and password, and give a password as a "
+                        "Pulumi secret (pulumi config set --secret --path ...)"
+                        if kind.startswith("a URL")
+                        else "give a PEM file path (relative to Pulumi.yaml) or a ConfigMap, "
+                        "never the certificate or key text"
+                    )
+                    raise ValueError(
+                        f"{where} holds {kind} (not shown), which would sit in plain text in "
+                        f"the stack file and the objects: {advice}"
+                    )
+        cls._unknown_before_missing(data, by_alias)
+        return data
+
+    @classmethod
+    def _unknown_before_missing(cls, data: dict[Any, Any], known: dict[str, Any]) -> None:
+        """An unknown key is named before the required keys it hides: `github: {enabled:
+        false}` is about `enabled`, not a missing clientId."""
+        unknown = [k for k in data if not isinstance(k, str) or k not in known]
+        missing = [n for n, f in cls.model_fields.items() if f.is_required() and n not in data and (f.alias or n) not in data]
+        if unknown and missing:
+            first = str(unknown[0])
+            hint = (
+                ": a section is on when it is set; remove it (or set it to null) to turn it off"
+                if first == "enabled"
+                else "; see the configuration reference in README.md"
+            )
+            raise ValueError(f"{first} is not a key of this section{hint}")
 
     @model_validator(mode="before")
     @classmethod
@@ -224,6 +318,28 @@ class Model(BaseModel):
                     merged[given] = merge_over(default, merged[given])
                     break
         return merged
+
+
+def _text_only(annotation: Any) -> bool:
+    """A field that takes text and no number (str, a str type, a map of str to str)."""
+    text = str(annotation)
+    return "str" in text and not any(word in text for word in ("int", "float", "bool", "Any", "Model"))
+
+
+def _no_float_for_text(key: Any, value: Any, field: Any) -> None:
+    """A text field given a fractional number: YAML read the unquoted value as a number and
+    dropped what made it text (`tag: 2.10` arrives as 2.1); refused, with how to quote it."""
+    if field is None or not _text_only(field.annotation):
+        return
+    items = value.items() if isinstance(value, dict) else [(None, value)]
+    for sub, item in items:
+        if isinstance(item, float):
+            where = key if sub is None else f"{key}.{sub}"
+            raise ValueError(
+                f"{where} arrived as the number {item!r}: the stack file's YAML read an unquoted "
+                f"value as a number (2.10 becomes 2.1); quote it as you meant it, such as "
+                f"{where.rsplit('.', 1)[-1]}: \"2.10\""
+            )
 
 
 def merge_over(default: BaseModel, given: dict[Any, Any]) -> dict[Any, Any]:
@@ -252,7 +368,11 @@ def merge_over(default: BaseModel, given: dict[Any, Any]) -> dict[Any, Any]:
 
 class ResourceAmounts(Model):
     cpu: Optional[Quantity] = Field(default=None, description="CPU, a Kubernetes quantity (e.g. 250m, 1).")
-    memory: Optional[Quantity] = Field(default=None, description="Memory, a Kubernetes quantity (e.g. 512Mi, 1Gi).")
+    memory: Optional[Memory] = Field(
+        default=None,
+        description="Memory, a Kubernetes quantity (e.g. 512Mi, 1Gi); 512m (milli-bytes) and "
+        "bare numbers under 1Mi (bytes) are refused.",
+    )
 
 
 class Resources(Model):
@@ -274,7 +394,7 @@ class Resources(Model):
 
 class Image(Model):
     repository: ImageRepository = Field(description="Image repository.")
-    tag: ImageTag = Field(description="Image tag; pin a version (moving tags make `pulumi up` non-reproducible).")
+    tag: ImageTag = Field(description="Image tag; pin a version (moving tags make `pulumi up` non-reproducible). Quote a tag that looks like a number (\"2.10\"): unquoted, 2.10 arrives as 2.1 and is refused.")
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(default="IfNotPresent", description="Always, IfNotPresent or Never.")
 
     @property
@@ -313,4 +433,60 @@ def _cidr(value: str) -> str:
 
 
 Cidr = Annotated[str, AfterValidator(_cidr)]
+
+# Address blocks that are not the public Internet (RFC 6890's special-purpose registry,
+# the IPv4 part): private, shared, loopback, link-local, documentation, multicast, reserved.
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "fc00::/7", "fe80::/10", "ff00::/8", "::1/128", "2001:db8::/32",
+    )
+)
+# The most public addresses a database's allow-list may admit: a /8 (IPv4) or a /32 (IPv6),
+# an organisation's largest own range. More is "the Internet", however it is spelled
+# (0.0.0.0/1 + 128.0.0.0/1, 1.0.0.0-255.255.255.255).
+PUBLIC_LIMIT = {4: 2**24, 6: 2**96}
+
+
+def public_addresses(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> dict[int, int]:
+    """Public addresses the union of `networks` admits, per IP version."""
+    found = {4: 0, 6: 0}
+    for version in (4, 6):
+        mine = [n for n in networks if n.version == version]
+        for network in ipaddress.collapse_addresses(mine):  # type: ignore[type-var]
+            count = network.num_addresses
+            for reserved in _NOT_PUBLIC:
+                if reserved.version != version:
+                    continue
+                if network.subnet_of(reserved):  # type: ignore[arg-type]
+                    count = 0
+                elif reserved.subnet_of(network):  # type: ignore[arg-type]
+                    count -= reserved.num_addresses
+            found[version] += count
+    return found
+
+
+def open_to_internet(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Optional[str]:
+    """Why these networks together admit the Internet, or None."""
+    for version, count in public_addresses(networks).items():
+        if count > PUBLIC_LIMIT[version]:
+            return (
+                f"together admit {count} public IPv{version} addresses, more than a "
+                f"{'/8' if version == 4 else '/32'}: that is the database open to the Internet "
+                "however it is spelled; list your own networks only"
+            )
+    return None
+
+
+def _cidr_set(value: list[str]) -> list[str]:
+    problem = open_to_internet([ipaddress.ip_network(v) for v in value])
+    if problem:
+        raise ValueError(f"these blocks {problem}")
+    return value
+
+
+CidrSet = Annotated[list[Cidr], AfterValidator(_cidr_set)]
 Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]

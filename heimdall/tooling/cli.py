@@ -68,7 +68,10 @@ def _render(args: argparse.Namespace) -> int:
         return 2
     try:
         rendering = render.run_stack(
-            stack_file.config, stack_file.name, secret_keys=stack_file.secret_keys
+            stack_file.config,
+            stack_file.name,
+            secret_keys=stack_file.secret_keys,
+            secure_leaves=stack_file.secure_leaves,
         )
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)

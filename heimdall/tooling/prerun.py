@@ -31,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
 
+from heimdall.settings import secrecy
 from heimdall.tooling import stack_yaml
 
 SECRET_PLACEHOLDER = "stack-file-secret-placeholder-0123456789abcdef"
@@ -74,6 +75,9 @@ class Project:
 class StackFile:
     name: str
     values: dict[str, StackValue]  # namespaced keys
+    # The `secure:` leaves (heimdall/settings/secrecy.py): Pulumi marks secret only whole
+    # top-level keys; the file says which leaves are encrypted.
+    secure_leaves: frozenset[str] = frozenset()
 
     @property
     def config(self) -> dict[str, str]:
@@ -305,7 +309,7 @@ def load_stack_file(stack: str, project: str = "heimdall") -> StackFile:
         for key, value in raw.items()
     }
     name = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    return StackFile(name=name, values=values)
+    return StackFile(name=name, values=values, secure_leaves=secrecy.secure_leaves(raw))
 
 
 # --- config.go mergeConfig (255-366) ----------------------------------------------------------

@@ -24,7 +24,8 @@ import yaml
 
 from heimdall import sdk_private
 from heimdall.engine_values import unwrap_secret
-from heimdall.settings import NAMESPACE, Settings, load_settings
+from heimdall.settings import NAMESPACE, Settings, SettingsError, load_settings
+from heimdall.settings.secrecy import plain_secret_leaf
 from heimdall.settings.types import PROJECT_ROOT
 from heimdall.tooling import prerun
 from heimdall.tooling.mocks import (
@@ -60,7 +61,7 @@ def prerun_stack_file(stack: str) -> StackFile:
     project = prerun.load_project(prerun.find_project(path, PROJECT_ROOT))
     stack_file = load_stack_file(str(path), project.name)
     values = prerun.apply_project_config(project, stack_file.name, stack_file.values)
-    return StackFile(name=stack_file.name, values=values)
+    return StackFile(name=stack_file.name, values=values, secure_leaves=stack_file.secure_leaves)
 
 
 @contextmanager
@@ -211,10 +212,13 @@ def run_stack(
     stack: str = "test",
     secret_keys: Iterable[str] = (),
     preview: bool = False,
+    secure_leaves: Optional[frozenset[str]] = None,
 ) -> Rendering:
     """Run the program under mocks with `config` (namespaced keys, string values).
 
     Raises SettingsError, before any resource is declared, when the settings are bad.
+    With `secure_leaves` (the stack file's encrypted leaves), a secret value held in
+    plain text beside them is refused by its own key.
     """
     from heimdall.program import deploy
 
@@ -222,6 +226,9 @@ def run_stack(
     with _language_host_env(config, secret_keys):
         # Settings first: a bad value must stop everything before Pulumi starts.
         settings = load_settings()
+        plain = plain_secret_leaf(settings, secure_leaves) if secure_leaves is not None else None
+        if plain is not None:
+            raise SettingsError(plain)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         mocks = HeimdallMocks(preview=preview)
@@ -261,7 +268,11 @@ async def _resolve(outputs: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]
 def run_stack_file(stack: str, preview: bool = False) -> Rendering:
     stack_file = prerun_stack_file(stack)
     return run_stack(
-        stack_file.config, stack_file.name, secret_keys=stack_file.secret_keys, preview=preview
+        stack_file.config,
+        stack_file.name,
+        secret_keys=stack_file.secret_keys,
+        preview=preview,
+        secure_leaves=stack_file.secure_leaves,
     )
 
 

@@ -153,6 +153,7 @@ def _instance_args(
         allocated_storage=rds.allocated_storage,
         max_allocated_storage=rds.max_allocated_storage,
         storage_type=rds.storage_type,
+        iops=rds.iops,
         storage_encrypted=True,
         kms_key_id=rds.kms_key_id,
         db_name=request.name,

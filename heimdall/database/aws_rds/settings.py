@@ -19,7 +19,7 @@ from heimdall.settings.database import (
     require_encryption,
     with_default_mode,
 )
-from heimdall.settings.types import Cidr, Model, Tags
+from heimdall.settings.types import CidrSet, Model, Tags
 
 
 def _aws_id(prefix: str) -> Any:
@@ -31,6 +31,89 @@ def _aws_id(prefix: str) -> Any:
         return value
 
     return AfterValidator(check)
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK = 7 * 1440
+
+
+def _minute(text: str, what: str) -> int:
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(hours) == 2 and len(minutes) == 2):
+        raise ValueError(f"{what} {text!r} must be hh24:mi, such as 03:00")
+    if int(hours) > 23 or int(minutes) > 59:
+        raise ValueError(f"{what} {text!r} is not a time of day (00:00 to 23:59)")
+    return int(hours) * 60 + int(minutes)
+
+
+def _span(start: int, end: int, period: int) -> int:
+    return (end - start) % period
+
+
+def _backup_window(value: str) -> str:
+    """RDS CreateDBInstance PreferredBackupWindow: hh24:mi-hh24:mi in UTC, at least 30
+    minutes (AWS RDS API Reference)."""
+    first, sep, last = value.partition("-")
+    if not sep:
+        raise ValueError("must be hh24:mi-hh24:mi in UTC, such as 03:00-04:00")
+    if _span(_minute(first, "start"), _minute(last, "end"), 1440) < 30:
+        raise ValueError("must be at least 30 minutes long (RDS refuses a shorter window), such as 03:00-03:30")
+    return value
+
+
+def _week_minute(text: str, what: str) -> int:
+    day, sep, time = text.partition(":")
+    if not sep or day.lower() not in _DAYS:
+        raise ValueError(f"{what} {text!r} must be ddd:hh24:mi with a day mon..sun, such as sun:04:30")
+    return _DAYS.index(day.lower()) * 1440 + _minute(time, what)
+
+
+def _maintenance_window(value: str) -> str:
+    """RDS PreferredMaintenanceWindow: ddd:hh24:mi-ddd:hh24:mi in UTC, at least 30 minutes."""
+    parts = value.split("-")
+    if len(parts) != 2:
+        raise ValueError("must be ddd:hh24:mi-ddd:hh24:mi in UTC, such as sun:04:30-sun:05:30")
+    if _span(_week_minute(parts[0], "start"), _week_minute(parts[1], "end"), _WEEK) < 30:
+        raise ValueError("must be at least 30 minutes long (RDS refuses a shorter window), such as sun:04:30-sun:05:00")
+    return value
+
+
+def windows_overlap(backup: str, maintenance: str) -> bool:
+    """Whether the daily backup window meets the weekly maintenance window ("must not
+    conflict with the preferred maintenance window")."""
+    first, last = backup.split("-")
+    start, length = _minute(first, "start"), _span(_minute(first, "start"), _minute(last, "end"), 1440)
+    m_first, m_last = maintenance.split("-")
+    m_start = _week_minute(m_first, "start")
+    m_length = _span(m_start, _week_minute(m_last, "end"), _WEEK)
+    for day in range(8):  # the eighth covers a window that wraps past Sunday midnight
+        b = day * 1440 + start
+        for shift in (-_WEEK, 0, _WEEK):
+            m = m_start + shift
+            if b < m + m_length and m < b + length:
+                return True
+    return False
+
+
+def _aws_tags(value: dict[str, str]) -> dict[str, str]:
+    # AWS tagging rules ("Tag naming limits and requirements"): at most 50 tags, keys up to
+    # 128 characters and never starting with the reserved aws: prefix, values up to 256.
+    if len(value) > 50:
+        raise ValueError(f"has {len(value)} tags; AWS takes at most 50 per resource")
+    for key in value:
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"key {key!r} uses the aws: prefix, which AWS reserves for itself")
+    return value
+
+
+def _identifier(value: str) -> str:
+    # RDS CreateDBInstance DBInstanceIdentifier constraints (AWS RDS API Reference).
+    if len(value) > 63 or not re.fullmatch(r"^[a-z](-?[a-z0-9])*$", value):
+        raise ValueError(
+            "must be an RDS identifier: 1-63 lowercase letters, digits and '-', starting with a "
+            "letter, without '--' or a trailing '-', such as heimdall-prod"
+        )
+    return value
 
 
 AwsVpcId = Annotated[str, _aws_id("vpc")]
@@ -49,13 +132,15 @@ class AwsRdsDatabase(Model):
         default=[],
         description="Security groups admitted to the database port (for example the EKS nodes' or pods').",
     )
-    allowed_cidr_blocks: list[Cidr] = Field(
+    allowed_cidr_blocks: CidrSet = Field(
         default=[],
-        description="CIDR blocks admitted to the database port (for example the pod network); never 0.0.0.0/0.",
+        description="CIDR blocks admitted to the database port (for example the pod network); "
+        "never 0.0.0.0/0, nor blocks that together admit more public addresses than a /8.",
     )
-    identifier: Optional[Annotated[str, Field(max_length=63, pattern=r"^[a-z](-?[a-z0-9])*$")]] = Field(
+    identifier: Optional[Annotated[str, AfterValidator(_identifier)]] = Field(
         default=None,
-        description="RDS instance identifier; default: the Pulumi name with a random suffix.",
+        description="RDS instance identifier: 1-63 lowercase letters, digits and '-', starting "
+        "with a letter, no '--', not ending with '-'; default: the Pulumi name with a random suffix.",
     )
     engine_version: str = Field(
         default="17",
@@ -67,7 +152,7 @@ class AwsRdsDatabase(Model):
         pattern=r"^db\.[a-z0-9-]+\.[a-z0-9]+$",
         description="Instance class, such as db.t4g.micro or db.m7g.large.",
     )
-    allocated_storage: int = Field(default=20, ge=20, le=65536, description="Storage in GiB.")
+    allocated_storage: int = Field(default=20, ge=20, le=65536, description="Storage in GiB (at least 100 with io1 or io2).")
     max_allocated_storage: int = Field(
         default=100,
         ge=0,
@@ -75,7 +160,14 @@ class AwsRdsDatabase(Model):
         description="Storage autoscaling ceiling in GiB; 0 turns autoscaling off.",
     )
     storage_type: Literal["gp3", "gp2", "io1", "io2"] = Field(
-        default="gp3", description="EBS storage type."
+        default="gp3", description="EBS storage type; io1 and io2 need iops."
+    )
+    iops: Optional[int] = Field(
+        default=None,
+        ge=1000,
+        le=256000,
+        description="Provisioned IOPS, required with storageType io1 or io2 (RDS: 1000-256000, "
+        "0.5 to 50 IOPS per GiB for io1, up to 500 for io2); unset for gp2 and gp3 (their baseline).",
     )
     kms_key_id: Optional[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:kms:")]] = Field(
         default=None,
@@ -85,12 +177,16 @@ class AwsRdsDatabase(Model):
     backup_retention_period: int = Field(
         default=7, ge=1, le=35, description="Days of automated backups (point-in-time recovery); at least 1."
     )
-    backup_window: Optional[Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]] = Field(
-        default=None, description="Daily backup window in UTC, such as 03:00-04:00; default: AWS chooses."
+    backup_window: Optional[Annotated[str, AfterValidator(_backup_window)]] = Field(
+        default=None,
+        description="Daily backup window in UTC, such as 03:00-04:00 (hh24:mi-hh24:mi, at least "
+        "30 minutes, not meeting maintenanceWindow); default: AWS chooses.",
     )
-    maintenance_window: Optional[
-        Annotated[str, Field(pattern=r"^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$")]
-    ] = Field(default=None, description="Weekly maintenance window in UTC, such as sun:04:30-sun:05:30.")
+    maintenance_window: Optional[Annotated[str, AfterValidator(_maintenance_window)]] = Field(
+        default=None,
+        description="Weekly maintenance window in UTC, such as sun:04:30-sun:05:30 "
+        "(ddd:hh24:mi-ddd:hh24:mi, at least 30 minutes).",
+    )
     deletion_protection: bool = Field(
         default=True, description="AWS refuses to delete the instance while this is true."
     )
@@ -108,7 +204,15 @@ class AwsRdsDatabase(Model):
         default={},
         description="Extra parameters of the instance's parameter group (rds.force_ssl is always 1).",
     )
-    tags: Tags = Field(default={}, description="Tags on every AWS resource the provider creates.")
+    tags: Annotated[Tags, AfterValidator(_aws_tags)] = Field(
+        default={},
+        description="Tags on every AWS resource the provider creates: at most 50, keys up to 128 "
+        "characters and not aws:*, values up to 256.",
+    )
+
+    @property
+    def server_major(self) -> int:
+        return int(self.engine_version.split(".")[0])
 
     @model_validator(mode="after")
     def _network(self) -> AwsRdsDatabase:
@@ -124,6 +228,30 @@ class AwsRdsDatabase(Model):
             )
         if 0 < self.max_allocated_storage < self.allocated_storage:
             raise ValueError("maxAllocatedStorage must be 0 (off) or at least allocatedStorage")
+        if self.storage_type in ("io1", "io2") and self.iops is None:
+            raise ValueError(
+                f"iops is required with storageType {self.storage_type} (RDS refuses provisioned "
+                "storage without it): set iops, such as 3000, or use storageType gp3"
+            )
+        if self.storage_type in ("io1", "io2") and self.allocated_storage < 100:
+            raise ValueError(
+                f"allocatedStorage {self.allocated_storage} is under the 100 GiB RDS needs for "
+                f"storageType {self.storage_type}; set at least 100, or use gp3"
+            )
+        if self.iops is not None and self.storage_type in ("io1", "io2"):
+            most = 50 if self.storage_type == "io1" else 500
+            if not self.allocated_storage * 0.5 <= self.iops <= self.allocated_storage * most:
+                raise ValueError(
+                    f"iops {self.iops} with allocatedStorage {self.allocated_storage} GiB is outside "
+                    f"RDS's ratio for {self.storage_type} (0.5 to {most} IOPS per GiB)"
+                )
+        if self.iops is not None and self.storage_type in ("gp2",):
+            raise ValueError("iops does not apply to storageType gp2: remove it, or use io1, io2 or gp3")
+        if self.backup_window and self.maintenance_window and windows_overlap(self.backup_window, self.maintenance_window):
+            raise ValueError(
+                f"backupWindow {self.backup_window} meets maintenanceWindow "
+                f"{self.maintenance_window} (RDS refuses windows that conflict); move one of them"
+            )
         if "rds.force_ssl" in self.parameters:
             raise ValueError("parameters must not set rds.force_ssl: TLS is always forced")
         return self

@@ -7,6 +7,7 @@ The settings and rules only: importable without pulumi-azure-native, which the c
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
@@ -19,7 +20,7 @@ from heimdall.settings.database import (
     require_encryption,
     with_default_mode,
 )
-from heimdall.settings.types import Model, Tags
+from heimdall.settings.types import Model, Tags, open_to_internet
 
 
 def ip_range_bounds(value: str) -> tuple[str, str]:
@@ -52,6 +53,43 @@ def _azure_ip_range(value: str) -> str:
 AzureIpRange = Annotated[str, AfterValidator(_azure_ip_range)]
 
 
+def _server_name(value: str) -> str:
+    # Azure naming rules (Microsoft.DBforPostgreSQL/flexibleServers): 3-63 characters,
+    # lowercase letters, digits and hyphens, not starting or ending with a hyphen.
+    if not re.fullmatch(r"^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$", value):
+        raise ValueError(
+            "must be a flexible server name: 3-63 lowercase letters, digits and '-', not "
+            "starting or ending with '-', such as heimdall-db"
+        )
+    return value
+
+
+def _azure_tags(value: dict[str, str]) -> dict[str, str]:
+    # Azure Resource Manager tag limits: at most 50 per resource; names up to 512
+    # characters without < > % & \ ? /; values up to 256.
+    if len(value) > 50:
+        raise ValueError(f"has {len(value)} tags; Azure takes at most 50 per resource")
+    for key in value:
+        bad = sorted(set(key) & set("<>%&\\?/"))
+        if bad:
+            raise ValueError(f"name {key!r} holds {''.join(bad)!r}, which Azure refuses in tag names")
+    return value
+
+
+def _azure_ranges(value: list[str]) -> list[str]:
+    networks: list[Any] = []
+    for item in value:
+        first, last = (ipaddress.IPv4Address(v) for v in ip_range_bounds(item))
+        networks.extend(ipaddress.summarize_address_range(first, last))
+    problem = open_to_internet(networks)
+    if problem:
+        raise ValueError(f"these ranges {problem}")
+    return value
+
+
+AzureIpRanges = Annotated[list[AzureIpRange], AfterValidator(_azure_ranges)]
+
+
 class AzureSku(Model):
     name: str = Field(
         default="Standard_B1ms",
@@ -59,8 +97,22 @@ class AzureSku(Model):
         description="Compute size, such as Standard_B1ms or Standard_D2ds_v5.",
     )
     tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = Field(
-        default="Burstable", description="Compute tier of the size."
+        default="Burstable",
+        description="Compute tier of the size: Burstable takes Standard_B*, GeneralPurpose "
+        "Standard_D*, MemoryOptimized Standard_E* (Azure's compute options).",
     )
+
+    @model_validator(mode="after")
+    def _name_in_tier(self) -> AzureSku:
+        # Azure Database for PostgreSQL flexible server, "Compute options": the B-series
+        # are Burstable, the D-series General Purpose, the E-series Memory Optimized.
+        family = {"Burstable": "Standard_B", "GeneralPurpose": "Standard_D", "MemoryOptimized": "Standard_E"}[self.tier]
+        if not self.name.startswith(family):
+            raise ValueError(
+                f"name {self.name!r} is not a size of tier {self.tier} (its sizes are "
+                f"{family}*): set tier to the size's tier, or a {family}* size"
+            )
+        return self
 
 
 AZURE_STORAGE_SIZES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)
@@ -77,8 +129,10 @@ class AzurePostgresDatabase(Model):
         description="An existing resource group for the server; default: a new one (protected like the data).",
     )
     location: Optional[str] = Field(default=None, description="Azure region; default: azure-native:location.")
-    server_name: Optional[Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9]{1,61}[a-z0-9]$")]] = Field(
-        default=None, description="Server name (global DNS label); default: the Pulumi name with a random suffix."
+    server_name: Optional[Annotated[str, AfterValidator(_server_name)]] = Field(
+        default=None,
+        description="Server name (global DNS label): 3-63 lowercase letters, digits and '-', not "
+        "starting or ending with '-'; default: the Pulumi name with a random suffix.",
     )
     version: Literal["14", "15", "16", "17"] = Field(default="17", description="PostgreSQL major version.")
     sku: AzureSku = Field(default=AzureSku(), description="Compute: name and tier.")
@@ -117,11 +171,21 @@ class AzurePostgresDatabase(Model):
     public_access: bool = Field(
         default=False, description="Public endpoint, open only to allowedIpRanges (instead of private access)."
     )
-    allowed_ip_ranges: list[AzureIpRange] = Field(
+    allowed_ip_ranges: AzureIpRanges = Field(
         default=[],
-        description="With publicAccess: addresses, CIDR blocks or first-last ranges admitted by firewall rules.",
+        description="With publicAccess: addresses, CIDR blocks or first-last ranges admitted by "
+        "firewall rules; never from 0.0.0.0, nor ranges that together admit more public "
+        "addresses than a /8 (1.0.0.0-255.255.255.255).",
     )
-    tags: Tags = Field(default={}, description="Tags on every Azure resource the provider creates.")
+    tags: Annotated[Tags, AfterValidator(_azure_tags)] = Field(
+        default={},
+        description="Tags on every Azure resource the provider creates: at most 50; names "
+        "without < > % & \\ ? /.",
+    )
+
+    @property
+    def server_major(self) -> int:
+        return int(self.version)
 
     @model_validator(mode="after")
     def _network(self) -> AzurePostgresDatabase:

@@ -8,6 +8,7 @@ cloudnative-pg 0.29.0) and the Barman Cloud plugin v0.13.0 (chart plugin-barman-
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
@@ -26,8 +27,8 @@ from heimdall.settings.types import (
     Image,
     Model,
     Resources,
+    StorageClassName,
     VolumeSize,
-    dns_subdomain,
     requests_and_limits,
 )
 
@@ -60,6 +61,83 @@ def _label_key(value: str) -> str:
 
 
 ClusterName = Annotated[str, AfterValidator(_cluster_name)]
+
+
+def _existing_moment(value: str) -> str:
+    """A moment that exists on the calendar (2026-02-30 matches the pattern, and the
+    operator would fail the recovery with it)."""
+    if not re.fullmatch(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$", value):
+        raise ValueError(
+            "must be an RFC 3339 moment with its zone, such as 2026-08-01T12:00:00Z (a time "
+            "without a zone would be read in the operator's)"
+        )
+    text = value.replace(" ", "T", 1)
+    if re.search(r"[+-]\d{2}$", text):
+        text += ":00"
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            "is not a moment on the calendar (a day the month does not have, or an hour "
+            "past 23); write an existing one, such as 2026-02-28T12:00:00Z"
+        ) from None
+    return value
+
+# The parameters the operator sets itself: its webhook refuses them ("Can't set fixed
+# configuration parameter"; cloudnative-pg pkg/postgres/configuration.go
+# FixedConfigurationParameters, internal/webhook/v1/cluster_webhook.go validateConfiguration).
+FIXED_PARAMETERS = frozenset(
+    {
+        "allow_system_table_mods", "archive_mode", "bonjour", "bonjour_name", "cluster_name",
+        "config_file", "data_directory", "data_sync_retry", "event_source", "external_pid_file",
+        "hba_file", "hot_standby", "ident_file", "jit_provider", "listen_addresses",
+        "logging_collector", "port", "primary_conninfo", "primary_slot_name", "recovery_target",
+        "recovery_target_action", "recovery_target_inclusive", "recovery_target_lsn",
+        "recovery_target_name", "recovery_target_time", "recovery_target_timeline",
+        "recovery_target_xid", "restore_command", "shared_preload_libraries", "temp_tablespaces",
+        "unix_socket_directories", "unix_socket_group", "unix_socket_permissions",
+        "archive_cleanup_command", "archive_command", "log_destination", "log_directory",
+        "log_file_mode", "log_filename", "log_rotation_age", "log_rotation_size",
+        "log_truncate_on_rotation", "pg_failover_slots.primary_dsn",
+        "pg_failover_slots.standby_slot_names", "promote_trigger_file", "recovery_end_command",
+        "recovery_min_apply_delay", "restart_after_crash", "ssl", "ssl_ca_file", "ssl_cert_file",
+        "ssl_crl_file", "ssl_dh_params_file", "ssl_key_file", "ssl_passphrase_command",
+    }
+)
+# PostgreSQL booleans as the operator parses them (pkg/postgres/booleans.go).
+_PG_TRUE = frozenset({"1", "on", "y", "ye", "yes", "t", "tr", "tru", "true"})
+_PG_FALSE = frozenset({"0", "of", "off", "n", "no", "f", "fa", "fal", "fals", "false"})
+_BOOLEAN_PARAMETERS = ("wal_log_hints", "hot_standby_feedback", "sync_replication_slots")
+
+
+def _parameters_problem(parameters: dict[str, str], instances: int, archiving: bool) -> Optional[str]:
+    """What the operator's webhook refuses in spec.postgresql.parameters, as a sentence
+    naming parameters.<key>; None when it takes them."""
+    for key in parameters:
+        if key in FIXED_PARAMETERS:
+            return (
+                f"parameters.{key} is set by the operator itself (its webhook refuses it: "
+                "\"Can't set fixed configuration parameter\"); remove it"
+            )
+    for key in _BOOLEAN_PARAMETERS:
+        value = parameters.get(key)
+        if value is not None and value.lower() not in _PG_TRUE | _PG_FALSE:
+            return f"parameters.{key} = {value!r} is not a PostgreSQL boolean: write on or off"
+    hints = parameters.get("wal_log_hints")
+    if hints is not None and hints.lower() in _PG_FALSE and instances > 1:
+        return (
+            f"parameters.wal_log_hints = {hints!r} with {instances} instances: the operator "
+            "needs it on to resynchronise a former primary (pg_rewind); remove it"
+        )
+    level = parameters.get("wal_level")
+    if level is not None and level not in ("logical", "replica", "minimal"):
+        return f"parameters.wal_level = {level!r} must be logical, replica or minimal"
+    if level == "minimal" and (instances > 1 or archiving):
+        return (
+            "parameters.wal_level = 'minimal' cannot feed replicas or the WAL archive: use "
+            "replica (the default) or logical"
+        )
+    return None
 LabelKey = Annotated[str, AfterValidator(_label_key)]
 
 
@@ -77,7 +155,9 @@ class Operator(Model):
     namespace: DnsLabel = Field(
         default="cnpg-system",
         description="Namespace of the operator (created when install); with install false, "
-        "where the existing operator runs (its pods are admitted to the instances).",
+        "where the existing operator runs (its pods are admitted to the instances). With "
+        "install, not the stack's namespace nor kube-system, kube-public, kube-node-lease or "
+        "default.",
     )
     resources: Resources = Field(default=requests_and_limits("100m", "256Mi", "1", "512Mi"), description="Requests and limits of the operator's container.")
 
@@ -100,13 +180,7 @@ class Affinity(Model):
 
 class Storage(Model):
     size: VolumeSize = Field(default="10Gi", description="Size of each instance's data volume (it can grow, never shrink).")
-    storage_class: Optional[str] = Field(default=None, description="StorageClass of the volumes; unset: the cluster's default.")
-
-    @model_validator(mode="after")
-    def _storage_class_name(self) -> Storage:
-        if self.storage_class:
-            dns_subdomain(self.storage_class)
-        return self
+    storage_class: Optional[StorageClassName] = Field(default=None, description="StorageClass of the volumes; unset: the cluster's default.")
 
 
 class BackupPlugin(Model):
@@ -156,7 +230,7 @@ class Recovery(Model):
 
     source_server_name: ClusterName = Field(description="serverName of the backups to recover (the old cluster's backup.serverName, by default its name).")
     target_time: Optional[
-        Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$")]
+        Annotated[str, AfterValidator(_existing_moment)]
     ] = Field(default=None, description="Recover up to this moment (RFC 3339 with a zone, e.g. 2026-08-01T12:00:00Z); unset: to the end of the archived WAL.")
     backup_id: Optional[Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]+$")]] = Field(default=None, description="Start from this base backup (its barman id); unset: the latest before targetTime.")
 
@@ -167,7 +241,9 @@ class CloudNativePgDatabase(Model):
     cluster_name: ClusterName = Field(
         default="heimdall-db",
         description="Name of the Cluster; clients reach <name>-rw.<namespace>.svc. A new name "
-        "is a new cluster (see the restore runbook).",
+        "is a new cluster (see the restore runbook). A DNS-1035 label of at most 50 "
+        "characters (the operator's webhook); not heimdall (the operator's ServiceAccount, "
+        "PDB and pods <name>-N would collide with Heimdall's).",
     )
     instances: int = Field(default=3, ge=1, le=9, description="PostgreSQL instances: one primary, the rest streaming replicas the operator fails over to.")
     image: Image = Field(
@@ -184,7 +260,12 @@ class CloudNativePgDatabase(Model):
         "with more than one instance (with one, it would block node drains).",
     )
     parameters: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_.]*$")], str] = Field(
-        default={}, description="postgresql.conf parameters (values as strings)."
+        default={},
+        description="postgresql.conf parameters (values as strings). Refused as the operator's "
+        "webhook refuses them: the parameters it sets itself (listen_addresses, port, ssl*, "
+        "shared_preload_libraries, archive_*, recovery_*, log_* files, ...), wal_log_hints off "
+        "with more than one instance, wal_level other than replica or logical with replicas "
+        "or archiving, booleans that are not on/off.",
     )
     operator: Operator = Field(default=Operator(), description="The operator: installed by the stack, or one already in the cluster.")
     backup: ContinuousBackup = Field(default=ContinuousBackup(), description="Continuous archiving to backup.s3 (point-in-time recovery).")
@@ -196,6 +277,9 @@ class CloudNativePgDatabase(Model):
 
     @model_validator(mode="after")
     def _checks(self) -> CloudNativePgDatabase:
+        problem = _parameters_problem(self.parameters, self.instances, self.backup.enabled)
+        if problem:
+            raise ValueError(problem)
         if not self.image.tag.split(".")[0].split("-")[0].isdigit():
             raise ValueError(
                 f"image.tag {self.image.tag!r} must start with the PostgreSQL major version "
@@ -216,6 +300,10 @@ class CloudNativePgDatabase(Model):
     @property
     def server_name(self) -> str:
         return self.backup.server_name or self.cluster_name
+
+    @property
+    def server_major(self) -> int:
+        return self.major
 
     @property
     def major(self) -> int:
@@ -266,8 +354,42 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
     return tls
 
 
+# Names the stack gives its own objects of the kinds the operator names after the cluster:
+# the operator makes a ServiceAccount and a PodDisruptionBudget `<cluster>` and pods
+# `<cluster>-N`; Heimdall's StatefulSet, ServiceAccount and PDB are `heimdall` (pods
+# `heimdall-N`).
+APP_NAMES = frozenset({"heimdall"})
+# Namespaces the cluster itself owns: a stack that installs the operator creates (and on
+# destroy deletes) its namespace.
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "default"})
+
+
+def _names(settings: Settings, section: CloudNativePgDatabase) -> None:
+    if section.cluster_name in APP_NAMES:
+        raise ValueError(
+            f"database.cloudNativePg.clusterName {section.cluster_name!r} collides with "
+            "Heimdall's own objects (the operator names its ServiceAccount and "
+            "PodDisruptionBudget <clusterName> and its pods <clusterName>-N, as Heimdall's "
+            "StatefulSet does); use another name, such as heimdall-db"
+        )
+    operator = section.operator
+    if operator.install and operator.namespace == settings.namespace:
+        raise ValueError(
+            f"database.cloudNativePg.operator.namespace {operator.namespace!r} is the stack's "
+            "namespace: installing the operator there declares that Namespace twice; use its "
+            "own namespace, such as cnpg-system"
+        )
+    if operator.install and operator.namespace in SYSTEM_NAMESPACES:
+        raise ValueError(
+            f"database.cloudNativePg.operator.namespace {operator.namespace!r} belongs to the "
+            "cluster: the stack would create and, on destroy, delete it; use its own "
+            "namespace, such as cnpg-system"
+        )
+
+
 def _stack_rules(settings: Settings) -> None:
     section: CloudNativePgDatabase = settings.database.section
+    _names(settings, section)
     if settings.secrets.existing_secret:
         raise ValueError(
             "database provider 'cloudnative-pg' writes the owner's credentials into a "
@@ -275,6 +397,13 @@ def _stack_rules(settings: Settings) -> None:
             "secrets.existingSecret; give the other secrets as Pulumi secrets "
             "(secrets.jwtSecret, ...) and let the password be generated, or set "
             "secrets.databasePassword"
+        )
+    if section.recovery is not None and settings.restore.from_:
+        raise ValueError(
+            f"restore.from {settings.restore.from_!r} together with "
+            "database.cloudNativePg.recovery: the restore's pg_restore --clean would replace "
+            "the recovered data with the older dump; remove restore.from (recovery already "
+            "fills the new cluster)"
         )
     if section.uses_store and settings.backup.s3 is None:
         what = "backup.enabled" if section.backup.enabled else "recovery"

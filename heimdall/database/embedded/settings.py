@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from pydantic import Field, model_validator
 
@@ -18,22 +19,19 @@ from heimdall.settings.types import (
     Image,
     Model,
     Resources,
+    StorageClassName,
     VolumeSize,
-    dns_subdomain,
     requests_and_limits,
 )
 
+if TYPE_CHECKING:
+    from heimdall.settings.root import Settings
+
 
 class Persistence(Model):
-    enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only).")
-    size: VolumeSize = Field(default="10Gi", description="Size of the data volume.")
-    storage_class: str = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
-
-    @model_validator(mode="after")
-    def _storage_class_name(self) -> Persistence:
-        if self.storage_class:
-            dns_subdomain(self.storage_class)
-        return self
+    enabled: bool = Field(default=True, description="Keep the data on a PersistentVolumeClaim; false keeps it in an emptyDir (lost with the pod: tests only), refused unless database.allowDestroy is true and Heimdall runs one replica.")
+    size: VolumeSize = Field(default="10Gi", description="Size of the data volume, with a unit (10Gi); a bare number (bytes), 1e3 or 10m is refused.")
+    storage_class: StorageClassName = Field(default="", description="StorageClass of the data volume; empty uses the cluster's default.")
 
 
 DEFAULT_DATA_DIRECTORY = "pgdata"
@@ -56,6 +54,12 @@ class EmbeddedDatabase(Model):
         "a data directory of the image's major version at PGDATA, owned by uid 999, and stops "
         "the pod with one line otherwise; see docs/operations.md, taking over a Helm install.",
     )
+
+    @property
+    def server_major(self) -> int | None:
+        """The PostgreSQL major of the image tag (17, 17.6-alpine), None when it does not say."""
+        digits = re.match(r"^(\d+)", self.image.tag)
+        return int(digits.group(1)) if digits else None
 
     @model_validator(mode="after")
     def _one_volume(self) -> EmbeddedDatabase:
@@ -80,9 +84,28 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
     return check_ca(tls)
 
 
+def _stack_rules(settings: Settings) -> None:
+    section: EmbeddedDatabase = settings.database.section
+    if section.persistence.enabled or section.existing_claim:
+        return
+    if not settings.database.allow_destroy or settings.min_replicas > 1:
+        why = (
+            "database.allowDestroy is false (a stack whose data is protected)"
+            if not settings.database.allow_destroy
+            else f"Heimdall runs {settings.min_replicas} replicas (a stack people rely on)"
+        )
+        raise ValueError(
+            "database.embedded.persistence.enabled is false while "
+            f"{why}: the data would live in an emptyDir and be lost with the pod; set "
+            "persistence.enabled true, or database.allowDestroy true (and one replica) for a "
+            "throwaway stack"
+        )
+
+
 PROVIDER = ProviderSpec(
     model=EmbeddedDatabase,
     description="Settings of the embedded PostgreSQL (provider embedded).",
     component="EmbeddedPostgres",
     rules=_rules,
+    stack_rules=_stack_rules,
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from pydantic import Field, SecretStr, model_validator
 
 from heimdall.database.provider import ProviderSpec
-from heimdall.settings.types import DnsSubdomain, Hostname, Model
+from heimdall.settings.types import DnsSubdomain, Hostname, Model, SecretKeyName
 
 if TYPE_CHECKING:
     from heimdall.settings.root import Settings
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class ExternalDatabase(Model):
     host: Hostname = Field(description="Host name of the existing PostgreSQL server.")
     existing_secret: Optional[DnsSubdomain] = Field(default=None, description="A Secret you manage that holds the database password.")
-    existing_secret_password_key: str = Field(default="password", description="The key of the password in existingSecret.")
+    existing_secret_password_key: SecretKeyName = Field(default="password", description="The key of the password in existingSecret.")
     password: Optional[SecretStr] = Field(default=None, description="The database password as a Pulumi secret (`pulumi config set --secret --path database.external.password`).")
 
     @model_validator(mode="after")

@@ -6,9 +6,10 @@ The settings and rules only: importable without pulumi-gcp, which the component
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
@@ -18,7 +19,44 @@ from heimdall.settings.database import (
     require_encryption,
     with_default_mode,
 )
-from heimdall.settings.types import Cidr, DnsLabel, Image, Model, Resources, requests_and_limits
+from heimdall.settings.types import CidrSet, DnsLabel, Image, Model, Resources, requests_and_limits
+
+
+def _instance_name(value: str) -> str:
+    # Cloud SQL: "lowercase letters, numbers, and hyphens; start with a letter" (Cloud SQL
+    # docs, Create instances: instance ID), at most 98 characters with the project id.
+    if not re.fullmatch(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", value):
+        raise ValueError(
+            "must be a Cloud SQL instance name: lowercase letters, digits and '-', starting "
+            "with a letter and not ending with '-', such as heimdall-db"
+        )
+    return value
+
+
+def _labels(value: dict[str, str]) -> dict[str, str]:
+    # Google Cloud labels (Resource Manager docs, "Requirements for labels"): at most 64;
+    # keys 1-63 lowercase letters, digits, '_' or '-', starting with a letter; values at
+    # most 63 of the same characters.
+    if len(value) > 64:
+        raise ValueError(f"has {len(value)} labels; Google Cloud takes at most 64")
+    for key, item in value.items():
+        if not re.fullmatch(r"^[a-z][a-z0-9_-]{0,62}$", key):
+            raise ValueError(
+                f"key {key!r} must be 1-63 lowercase letters, digits, '_' or '-', starting "
+                "with a letter (Google Cloud labels have no capitals, spaces, '.' or '/')"
+            )
+        if not re.fullmatch(r"^[a-z0-9_-]{0,63}$", item):
+            raise ValueError(
+                f"{key}: value {item!r} must be at most 63 lowercase letters, digits, '_' or '-'"
+            )
+    return value
+
+
+def _time_of_day(value: str) -> str:
+    hours, _, minutes = value.partition(":")
+    if not (len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()) or int(hours) > 23 or int(minutes) > 59:
+        raise ValueError("must be a time of day HH:MM in UTC, 00:00 to 23:59, such as 03:00")
+    return value
 
 
 class CloudSqlAuthProxy(Model):
@@ -62,9 +100,11 @@ class CloudSqlDatabase(Model):
         default=None, description="Name of the private services access range to take the IP from."
     )
     public_ip: bool = Field(default=False, description="Give the instance a public IP as well.")
-    authorized_networks: list[Cidr] = Field(
+    authorized_networks: CidrSet = Field(
         default=[],
-        description="CIDR blocks allowed to the public IP; required with publicIp unless the Auth Proxy is used.",
+        description="CIDR blocks allowed to the public IP; required with publicIp unless the "
+        "Auth Proxy is used. Never 0.0.0.0/0, nor blocks that together admit more public "
+        "addresses than a /8 (0.0.0.0/1 + 128.0.0.0/1).",
     )
     use_auth_proxy: bool = Field(
         default=False,
@@ -85,9 +125,10 @@ class CloudSqlDatabase(Model):
             "Set false when you resolve that name yourself."
         ),
     )
-    instance_name: Optional[DnsLabel] = Field(
+    instance_name: Optional[Annotated[str, AfterValidator(_instance_name)]] = Field(
         default=None,
-        description="Instance name; default: the Pulumi name with a random suffix (names cannot be reused for a week).",
+        description="Instance name: lowercase letters, digits and '-', starting with a letter; "
+        "default: the Pulumi name with a random suffix (names cannot be reused for a week).",
     )
     region: Optional[str] = Field(default=None, description="Region; default: gcp:region.")
     database_version: str = Field(
@@ -107,15 +148,19 @@ class CloudSqlDatabase(Model):
     disk_size_gb: int = Field(default=20, ge=10, le=65536, description="Disk size in GB.")
     disk_autoresize: bool = Field(default=True, description="Grow the disk automatically.")
     disk_autoresize_limit_gb: int = Field(
-        default=0, ge=0, description="Ceiling of automatic growth in GB; 0: no limit."
+        default=0, ge=0, description="Ceiling of automatic growth in GB; 0: no limit; otherwise at least diskSizeGb."
     )
-    backup_start_time: Optional[Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]] = Field(
+    backup_start_time: Optional[Annotated[str, AfterValidator(_time_of_day)]] = Field(
         default=None, description="Daily backup start (HH:MM, UTC); default: Google chooses."
     )
     retained_backups: int = Field(default=7, ge=1, le=365, description="Number of daily backups kept.")
     point_in_time_recovery: bool = Field(default=True, description="Keep the write-ahead log for point-in-time recovery.")
     transaction_log_retention_days: int = Field(
-        default=7, ge=1, le=35, description="Days of write-ahead log kept for point-in-time recovery."
+        default=7,
+        ge=1,
+        le=35,
+        description="Days of write-ahead log kept for point-in-time recovery: at most 7 on "
+        "ENTERPRISE, 35 on ENTERPRISE_PLUS (Cloud SQL's limits).",
     )
     deletion_protection: bool = Field(
         default=True,
@@ -124,7 +169,15 @@ class CloudSqlDatabase(Model):
     retain_backups_on_delete: bool = Field(
         default=True, description="Keep the automated backups when the instance is deleted."
     )
-    labels: dict[str, str] = Field(default={}, description="Labels on the instance.")
+    labels: Annotated[dict[str, str], AfterValidator(_labels)] = Field(
+        default={},
+        description="Labels on the instance: at most 64; keys start with a lowercase letter; "
+        "keys and values lowercase letters, digits, '_' and '-', at most 63 characters.",
+    )
+
+    @property
+    def server_major(self) -> int:
+        return int(self.database_version.removeprefix("POSTGRES_"))
 
     @model_validator(mode="after")
     def _network(self) -> CloudSqlDatabase:
@@ -141,6 +194,16 @@ class CloudSqlDatabase(Model):
             )
         if self.authorized_networks and not self.public_ip:
             raise ValueError("authorizedNetworks only apply with publicIp: true")
+        if self.edition == "ENTERPRISE" and self.transaction_log_retention_days > 7:
+            raise ValueError(
+                f"transactionLogRetentionDays {self.transaction_log_retention_days} is over "
+                "ENTERPRISE's maximum of 7 (35 needs edition ENTERPRISE_PLUS); set 7 or less"
+            )
+        if 0 < self.disk_autoresize_limit_gb < self.disk_size_gb:
+            raise ValueError(
+                f"diskAutoresizeLimitGb {self.disk_autoresize_limit_gb} is below diskSizeGb "
+                f"{self.disk_size_gb}: set 0 (no limit) or at least diskSizeGb"
+            )
         perf = self.tier.startswith("db-perf-optimized-")
         if (self.edition == "ENTERPRISE_PLUS") != perf:
             raise ValueError(

@@ -17,6 +17,7 @@ Otherwise they run as the current user.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
@@ -26,7 +27,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -233,6 +234,22 @@ class PostgresServer:
 
 
 # --- the rendered scripts --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def seeded_server(
+    bin_dir: Path, password: str, database: str, seed_sql: str, tls: Optional[TlsFiles] = None
+) -> Iterator[PostgresServer]:
+    """A started server holding `database` (quoted: any name) filled by `seed_sql`; stopped
+    and removed on exit, whatever happened."""
+    server = PostgresServer(bin_dir, password, tls=tls)
+    try:
+        server.start()
+        server.psql(f'CREATE DATABASE "{database}"', database="postgres")
+        server.psql(seed_sql, database=database)
+        yield server
+    finally:
+        server.close()
 
 
 def container_env(container: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:

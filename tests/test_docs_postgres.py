@@ -29,6 +29,7 @@ from tests.pg import (
     make_tls_files,
     postgres_bin_dir,
     run_script,
+    seeded_server,
 )
 from tests.test_operations_postgres import (
     SEED_SQL,
@@ -63,14 +64,8 @@ def pg(tls_dir: Path) -> Iterator[PostgresServer]:
     tls = make_tls_files(tls_dir, "server")
     if tls is None:
         pytest.skip("openssl is not installed: no certificate for a TLS server")
-    server = PostgresServer(BIN_DIR, PASSWORD, tls=tls)
-    try:
-        server.start()
-        server.psql(f'CREATE DATABASE "{CHART_DATABASE}"', database="postgres")
-        server.psql(SEED_SQL, database=CHART_DATABASE)
+    with seeded_server(BIN_DIR, PASSWORD, CHART_DATABASE, SEED_SQL, tls=tls) as server:
         yield server
-    finally:
-        server.close()
 
 
 def pulumi_shim(directory: Path, rendering: Rendering) -> Path:

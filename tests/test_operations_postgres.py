@@ -37,6 +37,7 @@ from tests.pg import (
     make_tls_files,
     postgres_bin_dir,
     run_script,
+    seeded_server,
     start_script,
 )
 from tests.s3 import S3Server, cli_bin
@@ -96,14 +97,8 @@ def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def pg(tls_dir: Path) -> Iterator[PostgresServer]:
     assert BIN_DIR is not None
-    server = PostgresServer(BIN_DIR, PASSWORD, tls=make_tls_files(tls_dir, "server"))
-    try:
-        server.start()
-        server.psql("CREATE DATABASE heimdall", database="postgres")
-        server.psql(SEED_SQL)
+    with seeded_server(BIN_DIR, PASSWORD, "heimdall", SEED_SQL, tls=make_tls_files(tls_dir, "server")) as server:
         yield server
-    finally:
-        server.close()
 
 
 # Several tables, thousands of rows, non-ASCII text, large text and binary values, a

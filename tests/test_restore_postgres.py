@@ -18,7 +18,14 @@ import pytest
 
 from heimdall.tooling.render import Rendering
 from tests.conftest import containers
-from tests.pg import MISSING_REASON, PostgresServer, container_env, container_script, run_script
+from tests.pg import (
+    MISSING_REASON,
+    PostgresServer,
+    container_env,
+    container_script,
+    run_script,
+    seeded_server,
+)
 from tests.test_operations_postgres import (
     BIN_DIR,
     PASSWORD,
@@ -39,14 +46,8 @@ FROM = "heimdall-20250101T000000Z.dump"
 @pytest.fixture(scope="module")
 def pg() -> Iterator[PostgresServer]:
     assert BIN_DIR is not None
-    server = PostgresServer(BIN_DIR, PASSWORD)
-    try:
-        server.start()
-        server.psql("CREATE DATABASE heimdall", database="postgres")
-        server.psql(SEED_SQL)
+    with seeded_server(BIN_DIR, PASSWORD, "heimdall", SEED_SQL) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(scope="module")

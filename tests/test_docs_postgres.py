@@ -22,6 +22,15 @@ import pytest
 from heimdall.tooling.render import Rendering, run_stack
 from tests.conftest import stack_config
 from tests.docs import blocks
+from tests.operations.test_operations_postgres import (
+    SEED_SQL,
+    backup,
+    dumps,
+    fingerprint,
+    fresh_database,
+    restore,
+    wait_script,
+)
 from tests.pg import (
     MISSING_REASON,
     PostgresServer,
@@ -30,15 +39,6 @@ from tests.pg import (
     postgres_bin_dir,
     run_script,
     seeded_server,
-)
-from tests.test_operations_postgres import (
-    SEED_SQL,
-    backup,
-    dumps,
-    fingerprint,
-    fresh_database,
-    restore,
-    wait_script,
 )
 
 BIN_DIR = postgres_bin_dir()

@@ -18,15 +18,7 @@ import pytest
 
 from heimdall.tooling.render import Rendering
 from tests.conftest import containers
-from tests.pg import (
-    MISSING_REASON,
-    PostgresServer,
-    container_env,
-    container_script,
-    run_script,
-    seeded_server,
-)
-from tests.test_operations_postgres import (
+from tests.operations.test_operations_postgres import (
     BIN_DIR,
     PASSWORD,
     SEED_SQL,
@@ -36,6 +28,14 @@ from tests.test_operations_postgres import (
     fingerprint,
     render,
     restore_pod,
+)
+from tests.pg import (
+    MISSING_REASON,
+    PostgresServer,
+    container_env,
+    container_script,
+    run_script,
+    seeded_server,
 )
 
 pytestmark = pytest.mark.skipif(BIN_DIR is None, reason=MISSING_REASON)

@@ -24,7 +24,7 @@ from heimdall.settings import SettingsError, settings_from_config
 from heimdall.settings.secrecy import file_secure_leaves, plain_secret_leaf
 from heimdall.tooling.render import load_stack_file, run_stack_file
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = Path(__file__).parents[1] / "corpus"
 FILES = sorted(CORPUS.glob("*.yaml"))
 
 

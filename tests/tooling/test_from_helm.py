@@ -61,7 +61,7 @@ def checked(stack_file: Path, tmp_path: Path, secret_keys: dict[str, Any] | None
     assert render.validate_manifests(rendering.manifests(show_secrets=False)) == []
     # checkov: tests/test_checkov.py scans these conversions (FROM_HELM) in its one run.
     try:
-        from tests.test_policies import all_violations, from_registration
+        from tests.policy.test_policies import all_violations, from_registration
     except pytest.skip.Exception:  # pulumi-policy not installed here
         return rendering
     for registration in rendering.registrations:

@@ -1,0 +1,1 @@
+"""Tests of heimdall/database/: each provider, TLS, protection, the embedded database."""

@@ -1,0 +1,1 @@
+"""Tests of heimdall/operations/: backups, restores, admin seeding; their scripts on PostgreSQL."""

@@ -1,0 +1,1 @@
+"""The scans of every rendered stack: the policy pack (policy/) and checkov."""

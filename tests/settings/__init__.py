@@ -1,0 +1,1 @@
+"""Tests of heimdall/settings/: the model, its rules and refusals, partial sections."""

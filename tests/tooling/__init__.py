@@ -1,0 +1,1 @@
+"""Tests of heimdall/tooling/: render CLI, deploy plan, from-helm, reference, schema."""

@@ -50,8 +50,8 @@ BLOCKS = list(blocks())
 QUOTES = ("js", "ts", "")
 # Blocks other tests run, by their marker.
 TESTED_ELSEWHERE = {
-    "s3-backup-policy": "tests/test_operations_postgres.py",
-    "reset-admin-password": "tests/test_operations_postgres.py",
+    "s3-backup-policy": "tests/operations/test_operations_postgres.py",
+    "reset-admin-password": "tests/operations/test_operations_postgres.py",
     "run": "tests/test_docs_postgres.py",
 }
 
@@ -292,7 +292,7 @@ def test_the_state_delete_runbook_removes_what_depends_on_the_database() -> None
 @pytest.mark.parametrize("target", [["render", "STACK=dev"], ["reference"]], ids=lambda t: t[0])
 def test_the_cheap_make_targets_the_docs_give_run(target: list[str], workspace: Path) -> None:
     """`make render STACK=dev` (the README's first line) and `make reference` (what
-    tests/test_reference.py tells a contributor to run), in a copy of the repository whose
+    tests/tooling/test_reference.py tells a contributor to run), in a copy of the repository whose
     venv is the tests' interpreter."""
     before = (workspace / "README.md").read_text()
     result = subprocess.run(["make", *target], cwd=workspace, capture_output=True, text=True,
@@ -346,7 +346,7 @@ def _table_rows(text: str) -> Iterator[tuple[list[str], list[str]]]:
 @pytest.mark.parametrize("page", [p for p in PAGES if p.name != "README.md"], ids=lambda p: p.name)
 def test_defaults_in_the_docs_tables_are_the_models(page: Path) -> None:
     """A settings table's default (`backup.retention` ... `7`) is the reference's, where
-    both are one literal; README's generated reference is tests/test_reference.py's."""
+    both are one literal; README's generated reference is tests/tooling/test_reference.py's."""
     reference = {key: default for key, _type, default, _description in rows(settings_model())}
     wrong = []
     for header, cells in _table_rows(page.read_text()):

@@ -287,7 +287,7 @@ def test_a_restore_runs_once_per_dump_not_on_unrelated_changes(build: BuildFn) -
 def test_a_new_restore_job_for_the_same_dump_asks_the_database_first(build: BuildFn) -> None:
     # A changed target makes a new Job: it carries the same dump name (and run id), which
     # the database's restore history already holds, so the new Job restores nothing
-    # (tests/test_restore_postgres.py runs the script). restore.runId asks for it again.
+    # (tests/operations/test_restore_postgres.py runs the script). restore.runId asks for it again.
     def job(values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         [found] = restore_jobs(build(values))
         return found["metadata"]["name"], env_of(containers(found["spec"]["template"]["spec"], "restore"))

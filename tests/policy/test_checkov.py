@@ -70,7 +70,7 @@ def _optional_objects() -> Any:
         "ingress": {"enabled": True, "host": "heimdall.example.com", "tlsSecretName": "tls"},
         "caCertificates": {"files": [str(REPO / "tests" / "data" / "test-ca.pem")]},
         # LDAP: an OAuth login with an autoscaler behind a gateway route is refused (sessions
-        # cannot be made sticky there); the sticky objects are scanned in test_from_helm.py.
+        # cannot be made sticky there); the sticky objects are scanned in tests/tooling/test_from_helm.py.
         "auth": {"ldap": {"host": "ldap.example.com", "searchBase": "dc=x", "bindDn": "cn=h"}},
     }
     config, secret_keys = stack_config(values, {"auth": {"ldap": {"bindPassword": "x"}}})
@@ -88,7 +88,7 @@ def _sticky() -> Any:
     return rendering
 
 
-# What tests/test_from_helm.py converts, each values file with the arguments it uses there.
+# What tests/tooling/test_from_helm.py converts, each values file with the arguments it uses there.
 FROM_HELM = {
     "helm-3.3.3": ("values-3.3.3.yaml", "--release", "heimdall"),
     "helm-develop": ("values-develop.yaml", "--release", "prod", "--namespace", "heimdall-prod"),

@@ -74,7 +74,7 @@ def test_critical_path_of_every_stack_file(stack_file: tuple[str, Rendering]) ->
     if name not in CRITICAL_PATHS:
         pytest.fail(
             f"stack file {name} has no expected critical path: add it to CRITICAL_PATHS in "
-            f"tests/test_deploy_plan.py (its plan is {dp.deploy_plan(rendering).path_labels()})"
+            f"tests/tooling/test_deploy_plan.py (its plan is {dp.deploy_plan(rendering).path_labels()})"
         )
     assert dp.deploy_plan(rendering).path_labels() == CRITICAL_PATHS[name]
 

@@ -59,7 +59,7 @@ def checked(stack_file: Path, tmp_path: Path, secret_keys: dict[str, Any] | None
     """Render the converted stack and run every check the repository's stack files get."""
     rendering = render.run_stack_file(str(stack_file))
     assert render.validate_manifests(rendering.manifests(show_secrets=False)) == []
-    # checkov: tests/test_checkov.py scans these conversions (FROM_HELM) in its one run.
+    # checkov: tests/policy/test_checkov.py scans these conversions (FROM_HELM) in its one run.
     try:
         from tests.policy.test_policies import all_violations, from_registration
     except pytest.skip.Exception:  # pulumi-policy not installed here

@@ -83,9 +83,11 @@ def rows(
     """(key, type, default, description) of every field, depth first. `defaults` is the
     enclosing field's default instance, whose values beat the nested model's own."""
     found = []
+    # The instance's own (name, value) pairs (not dict(model): a field may be named `keys`).
+    given = dict(iter(defaults)) if defaults is not None else None
     for name, field in model.model_fields.items():
         key = f"{prefix}{field.alias or name}"
-        value = getattr(defaults, name) if defaults is not None else _default(field)
+        value = given[name] if given is not None else _default(field)
         found.append(
             (key, type_name(field.annotation), default_text(field, value), field.description or "")
         )

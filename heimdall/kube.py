@@ -245,9 +245,11 @@ def heimdall_scheduling(settings: Settings, spread: bool = False) -> dict[str, A
     passed on as they are (camelCase, as `kubectl` takes them).
     """
     placement = node_placement(stack_placement(settings))
-    placement["affinity"] = cast(Any, settings.affinity) or None
+    affinity = settings.affinity.as_input() if settings.affinity is not None else None
+    placement["affinity"] = cast(Any, affinity) or None
     if spread:
-        constraints = settings.topology_spread_constraints
+        given = settings.topology_spread_constraints
+        constraints = None if given is None else [constraint.as_input() for constraint in given]
         if constraints is None and settings.min_replicas > 1:
             # Soft: spread the pods over nodes when the scheduler can, never block them.
             constraints = [

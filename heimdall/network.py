@@ -62,7 +62,7 @@ class NetworkPolicies(pulumi.ComponentResource):
             "default-deny-ingress",
             net.NetworkPolicySpecArgs(pod_selector=stack_pods, policy_types=["Ingress"]),
         )
-        peers = settings.ingress_from
+        peers = [peer.as_input() for peer in settings.ingress_from]
         policy(
             "server",
             net.NetworkPolicySpecArgs(

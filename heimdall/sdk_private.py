@@ -7,8 +7,6 @@ SDK changes them). Imports are lazy: `pulumi up` loads only what its path uses.
 
 Borrowed, with who uses it:
 
-- `pulumi_kubernetes._tables` (`CAMEL_TO_SNAKE_CASE_TABLE`, `SNAKE_TO_CAMEL_CASE_TABLE`):
-  the SDK's own field-name tables (heimdall/settings/kubernetes.py).
 - `pulumi.runtime._callbacks._CallbackServicer` (`_servicers`, `do_register_resource_hook`),
   `pulumi.runtime.mocks._resolve_callbacks` and `pulumi.runtime.settings` (`ROOT`,
   `SETTINGS.callbacks`): under mocks, a fresh root stack per run and the callback server
@@ -24,16 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-# --- pulumi-kubernetes' field names ---------------------------------------------------------
-
-
-def kubernetes_name_tables() -> tuple[dict[str, str], dict[str, str]]:
-    """(camelCase -> snake_case, snake_case -> camelCase) of pulumi-kubernetes' fields."""
-    from pulumi_kubernetes import _tables
-
-    return _tables.CAMEL_TO_SNAKE_CASE_TABLE, _tables.SNAKE_TO_CAMEL_CASE_TABLE
-
 
 # --- the callback server under mocks --------------------------------------------------------
 
@@ -104,15 +92,6 @@ def _problems() -> list[str]:
     def need(condition: bool, what: str) -> None:
         if not condition:
             found.append(what)
-
-    try:
-        from pulumi_kubernetes import _tables
-    except ImportError as error:
-        found.append(f"pulumi_kubernetes._tables cannot be imported ({error})")
-    else:
-        for name in ("CAMEL_TO_SNAKE_CASE_TABLE", "SNAKE_TO_CAMEL_CASE_TABLE"):
-            table = getattr(_tables, name, None)
-            need(isinstance(table, dict) and bool(table), f"pulumi_kubernetes._tables.{name} is no table")
 
     try:
         from pulumi.runtime import _callbacks, mocks, settings

@@ -25,15 +25,14 @@ def test_the_pinned_sdks_still_have_every_borrowed_private_api() -> None:
 
 
 def test_a_changed_private_api_is_named_in_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pulumi.runtime import mocks
-    from pulumi_kubernetes import _tables
+    from pulumi.runtime import _callbacks, mocks
 
     monkeypatch.delattr(mocks, "_resolve_callbacks")
-    monkeypatch.setattr(_tables, "SNAKE_TO_CAMEL_CASE_TABLE", None)
+    monkeypatch.setattr(_callbacks._CallbackServicer, "_servicers", None)
     problems = sdk_private.check()
     assert problems == [
-        "pinned-SDK private API changed: pulumi_kubernetes._tables.SNAKE_TO_CAMEL_CASE_TABLE "
-        "is no table (update heimdall/sdk_private.py)",
+        "pinned-SDK private API changed: _CallbackServicer._servicers is no list "
+        "(update heimdall/sdk_private.py)",
         "pinned-SDK private API changed: pulumi.runtime.mocks._resolve_callbacks is gone "
         "(update heimdall/sdk_private.py)",
     ]

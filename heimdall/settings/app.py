@@ -43,18 +43,20 @@ class Secrets(Model):
 
     @model_validator(mode="after")
     def _one_approach(self) -> Secrets:
-        supplied = [
-            name
-            for name in ("jwt_secret", "api_key_secret", "admin_password", "database_password")
-            if getattr(self, name) is not None
-        ]
+        given = {
+            "jwt_secret": self.jwt_secret,
+            "api_key_secret": self.api_key_secret,
+            "admin_password": self.admin_password,
+            "database_password": self.database_password,
+        }
+        supplied = [name for name, value in given.items() if value is not None]
         if self.existing_secret and supplied:
             raise ValueError(
                 "existingSecret holds every secret; do not also set "
                 + ", ".join(to_camel(n) for n in supplied)
             )
         for name in ("jwt_secret", "api_key_secret"):
-            value = getattr(self, name)
+            value = given[name]
             if value is not None and len(value.get_secret_value()) < 32:
                 raise ValueError(f"{to_camel(name)} must be at least 32 characters long")
         return self
@@ -166,7 +168,8 @@ class Ingress(Model):
         if self.enabled and not self.host:
             raise ValueError("enabled ingress needs a host")
         if not self.enabled:
-            ignored = [k for k in ("host", "tls_secret_name", "class_name", "annotations") if k in self.model_fields_set and getattr(self, k)]
+            routing = {"host": self.host, "tls_secret_name": self.tls_secret_name, "class_name": self.class_name, "annotations": self.annotations}
+            ignored = [k for k, value in routing.items() if k in self.model_fields_set and value]
             if ignored:
                 raise ValueError(
                     f"{to_camel(ignored[0])} is set but enabled is false, so no Ingress is "

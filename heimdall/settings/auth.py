@@ -158,7 +158,8 @@ class Auth(Model):
     @property
     def oauth_providers(self) -> list[str]:
         """The providers that redirect back to <EXTERNAL_URL>/authn/..."""
-        return [name for name in ("github", "gitlab", "google", "okta", "oidc") if getattr(self, name)]
+        providers = {"github": self.github, "gitlab": self.gitlab, "google": self.google, "okta": self.okta, "oidc": self.oidc}
+        return [name for name, section in providers.items() if section]
 
     @property
     def any(self) -> bool:

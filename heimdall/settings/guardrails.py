@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal, Optional
+from collections.abc import Callable
+from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 
 from heimdall.settings.kubernetes import Affinity, NetworkPolicyPeer, TopologySpreadConstraint
 from heimdall.settings.types import Model, dns_subdomain
@@ -250,7 +257,7 @@ _LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 _NODE_OPERATORS = (*_LABEL_OPERATORS, "Gt", "Lt")
 
 
-def _selector_problem(value: Any, path: str, node: bool = False) -> Optional[str]:
+def _selector_problem(value: object, path: str, node: bool = False) -> Optional[str]:
     """What the API server refuses in the selectors inside a pass-through object (kubernetes
     apimachinery ValidateLabelSelectorRequirement, core ValidateNodeSelectorRequirement):
     an unknown operator, In/NotIn without values, Exists/DoesNotExist with values, Gt/Lt
@@ -297,14 +304,13 @@ def _selector_problem(value: Any, path: str, node: bool = False) -> Optional[str
     return None
 
 
-def _selectors(value: dict[str, Any]) -> dict[str, Any]:
+def _selectors(value: dict[str, object]) -> None:
     problem = _selector_problem(value, "")
     if problem:
         raise ValueError(problem)
-    return value
 
 
-def _spread(value: dict[str, Any]) -> dict[str, Any]:
+def _spread(value: dict[str, object]) -> None:
     """What the API server refuses in a topologySpreadConstraint beyond its schema
     (kubernetes pkg/apis/core/validation/validation.go validateTopologySpreadConstraints)."""
     skew = value.get("maxSkew")
@@ -324,17 +330,17 @@ def _spread(value: dict[str, Any]) -> dict[str, Any]:
     for policy in ("nodeAffinityPolicy", "nodeTaintsPolicy"):
         if policy in value and value[policy] not in ("Honor", "Ignore"):
             raise ValueError(f"{policy} {value[policy]!r} must be Honor or Ignore")
-    return _selectors(value)
+    _selectors(value)
 
 
-def _cidr_text(text: Any, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+def _cidr_text(text: object, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(str(text), strict=True)
     except ValueError:
         raise ValueError(f"{where} {text!r} must be a CIDR block such as 10.0.0.0/16 (host bits zero)") from None
 
 
-def _peer(value: dict[str, Any]) -> dict[str, Any]:
+def _peer(value: dict[str, object]) -> None:
     """A NetworkPolicyPeer as the API server checks it (kubernetes
     pkg/apis/networking/validation/validation.go ValidateNetworkPolicyPeer, ValidateIPBlock)."""
     if not value:
@@ -344,17 +350,31 @@ def _peer(value: dict[str, Any]) -> dict[str, Any]:
         return _selectors(value)
     if len(value) > 1:
         raise ValueError("ipBlock may not be combined with podSelector or namespaceSelector in one peer")
+    if not isinstance(block, dict):  # not reached: the IPBlock model's check ran first
+        raise ValueError("ipBlock must be an object")
     cidr = _cidr_text(block.get("cidr"), "ipBlock.cidr")
     for index, item in enumerate(block.get("except") or []):
         inner = _cidr_text(item, f"ipBlock.except.{index}")
         if inner.version != cidr.version or not inner.subnet_of(cidr) or inner == cidr:  # type: ignore[arg-type]
             raise ValueError(f"ipBlock.except.{index} {item!r} must lie strictly inside ipBlock.cidr {str(cidr)!r}")
-    return value
+    return None
 
 
-SpreadConstraint = Annotated[TopologySpreadConstraint, AfterValidator(_spread)]
-CheckedAffinity = Annotated[Affinity, AfterValidator(_selectors)]
-PolicyPeer = Annotated[NetworkPolicyPeer, AfterValidator(_peer)]
+def _api_server_rule(rule: Callable[[dict[str, object]], None]) -> Callable[[object, ValidatorFunctionWrapHandler], object]:
+    """A check of `rule` after the object's own model: on the stack's dict as written (its
+    keys in the stack's order, so the first problem named is the first one there)."""
+
+    def check(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        model = handler(value)
+        rule(value if isinstance(value, dict) else model.as_input())
+        return model
+
+    return check
+
+
+SpreadConstraint = Annotated[TopologySpreadConstraint, WrapValidator(_api_server_rule(_spread))]
+CheckedAffinity = Annotated[Affinity, WrapValidator(_api_server_rule(_selectors))]
+PolicyPeer = Annotated[NetworkPolicyPeer, WrapValidator(_api_server_rule(_peer))]
 
 
 class NetworkPolicySettings(Model):

@@ -73,9 +73,10 @@ def stack_file_secure_leaves(stack: str, directory: Path = PROJECT_ROOT) -> Opti
 
 def secret_paths(model: BaseModel, path: str = "") -> Iterable[str]:
     """Dotted paths of the secret values set in `model`, recursively."""
-    for name, field in type(model).model_fields.items():
-        value = getattr(model, name)
-        key = f"{path}.{field.alias or name}" if path else (field.alias or name)
+    fields = type(model).model_fields
+    for name, value in model:
+        alias = fields[name].alias or name
+        key = f"{path}.{alias}" if path else alias
         if isinstance(value, SecretStr):
             yield key
         elif isinstance(value, BaseModel):

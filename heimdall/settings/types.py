@@ -346,17 +346,16 @@ def merge_over(default: BaseModel, given: dict[Any, Any]) -> dict[Any, Any]:
     """`given` (a section as a stack writes it) over what `default` sets, recursively,
     keyed by the section's camelCase names."""
     fields = type(default).model_fields
+    values = dict(iter(default))  # its (name, value) pairs; dict(model) would call a `keys` field
     by_name = {name: name for name in fields} | {f.alias: name for name, f in fields.items() if f.alias}
-    result: dict[Any, Any] = {
-        fields[name].alias or name: getattr(default, name) for name in default.model_fields_set
-    }
+    result: dict[Any, Any] = {fields[name].alias or name: values[name] for name in default.model_fields_set}
     for key, value in given.items():
         name = by_name.get(key) if isinstance(key, str) else None
         if name is None:
             result[key] = value  # unknown: the section's validation names it
             continue
         alias = fields[name].alias or name
-        inner = getattr(default, name)
+        inner = values[name]
         if isinstance(value, dict) and isinstance(inner, BaseModel) and name in default.model_fields_set:
             value = merge_over(inner, value)
         result[alias] = value
@@ -381,8 +380,8 @@ class Resources(Model):
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> Resources:
-        for kind in ("cpu", "memory"):
-            request, limit = getattr(self.requests, kind), getattr(self.limits, kind)
+        pairs = (("cpu", self.requests.cpu, self.limits.cpu), ("memory", self.requests.memory, self.limits.memory))
+        for kind, request, limit in pairs:
             if request and limit and quantity_value(request) > quantity_value(limit):
                 raise ValueError(
                     f"requests.{kind} {request} is above limits.{kind} {limit}, which the API "

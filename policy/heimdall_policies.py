@@ -51,7 +51,7 @@ from pulumi_policy import (  # noqa: E402
 )
 
 from heimdall.database import registry  # noqa: E402
-from heimdall.database.provider import PolicyChecks  # noqa: E402
+from heimdall.database.provider import Check, PolicyChecks  # noqa: E402
 from heimdall.engine_values import get_path  # noqa: E402
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -223,18 +223,17 @@ kubernetes_no_secrets_in_config_maps = ResourceValidationPolicy(
 
 def provider_checks() -> list[PolicyChecks]:
     """Every registered database provider's checks (its package's policy.py)."""
-    found = []
-    for provider in registry.PROVIDERS:
-        module = registry.part(provider, "policy")
-        if module is not None:
-            found.append(module.CHECKS)
-    return found
+    return [checks for provider in registry.PROVIDERS if (checks := provider.policy()) is not None]
 
 
-def _provider_policy(kind: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+def _provider_policy(
+    kind: Callable[[PolicyChecks], Optional[Check]],
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    """A policy running one kind of check (`kind` picks it) of every provider."""
+
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         for checks in provider_checks():
-            check = getattr(checks, kind)
+            check = kind(checks)
             if check is not None:
                 check(args.resource_type, args.props, lambda message: report_violation(message, None))
 
@@ -264,25 +263,25 @@ managed_database_encrypted = ResourceValidationPolicy(
     name="managed-database-encrypted",
     description="Managed database storage is encrypted at rest.",
     enforcement_level=MANDATORY,
-    validate=_provider_policy("encrypted"),
+    validate=_provider_policy(lambda checks: checks.encrypted),
 )
 managed_database_private = ResourceValidationPolicy(
     name="managed-database-private",
     description="Managed databases are not public, or public only to explicit networks.",
     enforcement_level=MANDATORY,
-    validate=_provider_policy("private"),
+    validate=_provider_policy(lambda checks: checks.private),
 )
 managed_database_tls = ResourceValidationPolicy(
     name="managed-database-tls",
     description="Managed databases force TLS on every connection.",
     enforcement_level=MANDATORY,
-    validate=_provider_policy("tls"),
+    validate=_provider_policy(lambda checks: checks.tls),
 )
 managed_database_backups = ResourceValidationPolicy(
     name="managed-database-backups",
     description="Managed databases take automated backups.",
     enforcement_level=MANDATORY,
-    validate=_provider_policy("backups"),
+    validate=_provider_policy(lambda checks: checks.backups),
 )
 managed_database_deletion_protection = ResourceValidationPolicy(
     name="managed-database-deletion-protection",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from heimdall.settings import parse_settings, settings_model
+from heimdall.settings import Settings, parse_settings
 from heimdall.settings.types import Model
 from tests.databases import AWS_RDS
 
@@ -43,7 +43,7 @@ def sections_with_defaults() -> list[tuple[str, type[Model], str]]:
             for inner in _models(field.annotation):
                 walk(inner, key)
 
-    walk(settings_model(), "")
+    walk(Settings, "")
     return found
 
 
@@ -87,7 +87,7 @@ def test_a_new_tag_keeps_the_default_repository() -> None:
         {"image": {"tag": "2.13.2"}, "database": {"embedded": {"image": {"tag": "16"}}}}
     )
     assert settings.image.reference == "mitre/heimdall2:2.13.2"
-    assert settings.database.section.image.reference == "postgres:16"
+    assert settings.database.embedded.image.reference == "postgres:16"
 
 
 def test_a_new_memory_limit_keeps_the_requests_and_the_cpu_limit() -> None:

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.settings import SettingsError, settings_model
+from heimdall.settings import Settings, SettingsError
 from heimdall.settings.loader import settings_from_config
 from heimdall.tooling.cli import main
 from tests.conftest import REPO, STACK_FILES
@@ -22,7 +22,7 @@ def schema_from_cli(capsys, *args: str) -> dict:
 
 
 def top_level_keys() -> set[str]:
-    return {field.alias or name for name, field in settings_model().model_fields.items()}
+    return {field.alias or name for name, field in Settings.model_fields.items()}
 
 
 def test_schema_is_the_models_schema_with_camel_case_keys(capsys):
@@ -78,7 +78,7 @@ def test_schema_takes_a_partial_section_as_the_model_does(capsys):
     validator = jsonschema.Draft202012Validator(schema_from_cli(capsys))
     partial = {"image": {"tag": "2.13.2"}, "database": {"embedded": {"image": {"tag": "16"}}}}
     assert not list(validator.iter_errors(partial))
-    settings_model().model_validate(partial)
+    Settings.model_validate(partial)
     assert list(validator.iter_errors({"image": {"tga": "2.13.2"}}))
 
 

@@ -4,7 +4,7 @@ Every key a stack file may set is declared in this package, with its default, by
 `types` (value types shared by all sections), `app` and `auth` (Heimdall's own settings),
 `guardrails` (hardening, scheduling, availability), `operations` (backups and restore),
 `database` (what every database provider shares), `root` (the `Settings` that composes
-them, plus each registered provider's section) and `loader` (from Pulumi's config to
+them, with `database` the union of the registered providers' models) and `loader` (from Pulumi's config to
 `Settings`, with one-line errors). A provider's own section lives in its package under
 heimdall/database/.
 
@@ -18,7 +18,7 @@ from heimdall.settings.loader import (
     parse_settings,
     settings_from_config,
 )
-from heimdall.settings.root import Settings, settings_model
+from heimdall.settings.root import Settings
 from heimdall.settings.types import NAMESPACE, PROJECT_ROOT
 
 __all__ = [
@@ -29,5 +29,4 @@ __all__ = [
     "load_settings",
     "parse_settings",
     "settings_from_config",
-    "settings_model",
 ]

@@ -19,7 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from heimdall.settings import NAMESPACE, settings_model
+from heimdall.database import registry
+from heimdall.settings import NAMESPACE, Settings
 
 SECURE_VALUE: dict[str, Any] = {
     "type": "object",
@@ -31,10 +32,16 @@ SECURE_VALUE: dict[str, Any] = {
 
 
 def settings_schema() -> dict[str, Any]:
-    root = settings_model()
-    schema = root.model_json_schema(by_alias=True)
+    schema = Settings.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    _relax_defaulted(root, schema)
+    _relax_defaulted(Settings, schema)
+    # Each provider's section, described as the reference describes it.
+    defs = schema.get("$defs", {})
+    for provider in registry.PROVIDERS:
+        member = defs.get(provider.settings().__name__, {})
+        section = member.get("properties", {}).get(provider.section)
+        if section is not None:
+            section["description"] = provider.description
     return schema
 
 

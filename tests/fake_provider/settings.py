@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
@@ -21,16 +20,12 @@ class FakeDatabase(Model):
     flavour: Literal["vanilla", "chocolate"] = Field(default="vanilla", description="The pretend server's flavour.")
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
+class FakeSettings(DatabaseSettings):
+    provider: Literal["fake"] = "fake"
+    fake_db: FakeDatabase
+
+
+def tls_rules(database: FakeSettings) -> DatabaseTlsSettings:
     if database.username == "root":
         raise ValueError("fake: username root is not allowed")
     return check_ca(with_default_mode(database.tls, "require"))
-
-
-PROVIDER = ProviderSpec(
-    model=FakeDatabase,
-    description="Settings of provider fake (a test double).",
-    component="FakeDatabaseServer",
-    missing_section="provider 'fake' needs the fakeDb section",
-    rules=_rules,
-)

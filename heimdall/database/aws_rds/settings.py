@@ -7,11 +7,10 @@ The settings and rules only: importable without pulumi-aws, which the component
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
@@ -257,7 +256,19 @@ class AwsRdsDatabase(Model):
         return self
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
+class AwsRdsSettings(DatabaseSettings):
+    """`database` with provider aws-rds: the shared settings and `database.aws_rds`."""
+
+    managed: ClassVar[bool] = True
+    provider: Literal["aws-rds"] = "aws-rds"
+    aws_rds: AwsRdsDatabase
+
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.aws_rds.server_major
+
+
+def tls_rules(database: AwsRdsSettings) -> DatabaseTlsSettings:
     # Names RDS refuses, refused here before anything is created.
     if not database.username[0].isalpha() or database.username == "rdsadmin":
         raise ValueError(
@@ -278,15 +289,3 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
             "chain'; set tls.ca to certs/rds-global-bundle.pem"
         )
     return tls
-
-
-PROVIDER = ProviderSpec(
-    model=AwsRdsDatabase,
-    description="Settings of provider aws-rds (Amazon RDS for PostgreSQL).",
-    component="AwsRdsPostgres",
-    managed=True,
-    missing_section="provider 'aws-rds' needs the awsRds section",
-    sdk="pulumi_aws",
-    extra="aws",
-    rules=_rules,
-)

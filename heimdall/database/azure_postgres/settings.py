@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
@@ -210,7 +209,19 @@ class AzurePostgresDatabase(Model):
         return self
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
+class AzurePostgresSettings(DatabaseSettings):
+    """`database` with provider azure-postgres: the shared settings and `database.azure`."""
+
+    managed: ClassVar[bool] = True
+    provider: Literal["azure-postgres"] = "azure-postgres"
+    azure: AzurePostgresDatabase
+
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.azure.server_major
+
+
+def tls_rules(database: AzurePostgresSettings) -> DatabaseTlsSettings:
     if database.username in AZURE_RESERVED_LOGINS or database.username.startswith("pg_"):
         raise ValueError(
             f"azure-postgres: username {database.username!r} is reserved; avoid "
@@ -220,15 +231,3 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
     tls = with_default_mode(database.tls, "verify")
     require_encryption("azure-postgres", tls)
     return check_ca(tls)
-
-
-PROVIDER = ProviderSpec(
-    model=AzurePostgresDatabase,
-    description="Settings of provider azure-postgres (Azure Database for PostgreSQL Flexible Server).",
-    component="AzurePostgres",
-    managed=True,
-    missing_section="provider 'azure-postgres' needs the azure section",
-    sdk="pulumi_azure_native",
-    extra="azure",
-    rules=_rules,
-)

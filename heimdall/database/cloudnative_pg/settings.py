@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
+    StackFacts,
     require_encryption,
     with_default_mode,
 )
@@ -31,9 +31,6 @@ from heimdall.settings.types import (
     VolumeSize,
     requests_and_limits,
 )
-
-if TYPE_CHECKING:
-    from heimdall.settings.root import Settings
 
 OPERATOR_CHART = "cloudnative-pg"
 PLUGIN_CHART = "plugin-barman-cloud"
@@ -330,7 +327,48 @@ def six_field_schedule(schedule: str) -> str:
     return schedule if schedule.startswith("@") else f"0 {schedule}"
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
+class CloudNativePgSettings(DatabaseSettings):
+    """`database` with provider cloudnative-pg: the shared settings and
+    `database.cloudNativePg`."""
+
+    provider: Literal["cloudnative-pg"] = "cloudnative-pg"
+    cloud_native_pg: CloudNativePgDatabase = Field(default=CloudNativePgDatabase())
+
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.cloud_native_pg.server_major
+
+    @property
+    def uses_store(self) -> bool:
+        return self.cloud_native_pg.uses_store
+
+    def check_stack(self, stack: StackFacts) -> None:
+        section = self.cloud_native_pg
+        _names(stack, section)
+        if stack.existing_secret:
+            raise ValueError(
+                "database provider 'cloudnative-pg' writes the owner's credentials into a "
+                "basic-auth Secret the operator reads, so it cannot take DATABASE_PASSWORD from "
+                "secrets.existingSecret; give the other secrets as Pulumi secrets "
+                "(secrets.jwtSecret, ...) and let the password be generated, or set "
+                "secrets.databasePassword"
+            )
+        if section.recovery is not None and stack.restore_from:
+            raise ValueError(
+                f"restore.from {stack.restore_from!r} together with "
+                "database.cloudNativePg.recovery: the restore's pg_restore --clean would replace "
+                "the recovered data with the older dump; remove restore.from (recovery already "
+                "fills the new cluster)"
+            )
+        if section.uses_store and not stack.object_store:
+            what = "backup.enabled" if section.backup.enabled else "recovery"
+            raise ValueError(
+                f"database.cloudNativePg.{what} needs the object store: set backup.target s3 "
+                "and backup.s3 (bucket, existingSecret, ...)"
+            )
+
+
+def tls_rules(database: CloudNativePgSettings) -> DatabaseTlsSettings:
     if database.username == "postgres":
         raise ValueError(
             "cloudnative-pg: username 'postgres' is the operator's superuser; set "
@@ -364,7 +402,7 @@ APP_NAMES = frozenset({"heimdall"})
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "default"})
 
 
-def _names(settings: Settings, section: CloudNativePgDatabase) -> None:
+def _names(stack: StackFacts, section: CloudNativePgDatabase) -> None:
     if section.cluster_name in APP_NAMES:
         raise ValueError(
             f"database.cloudNativePg.clusterName {section.cluster_name!r} collides with "
@@ -373,7 +411,7 @@ def _names(settings: Settings, section: CloudNativePgDatabase) -> None:
             "StatefulSet does); use another name, such as heimdall-db"
         )
     operator = section.operator
-    if operator.install and operator.namespace == settings.namespace:
+    if operator.install and operator.namespace == stack.namespace:
         raise ValueError(
             f"database.cloudNativePg.operator.namespace {operator.namespace!r} is the stack's "
             "namespace: installing the operator there declares that Namespace twice; use its "
@@ -385,38 +423,3 @@ def _names(settings: Settings, section: CloudNativePgDatabase) -> None:
             "cluster: the stack would create and, on destroy, delete it; use its own "
             "namespace, such as cnpg-system"
         )
-
-
-def _stack_rules(settings: Settings) -> None:
-    section: CloudNativePgDatabase = settings.database.section
-    _names(settings, section)
-    if settings.secrets.existing_secret:
-        raise ValueError(
-            "database provider 'cloudnative-pg' writes the owner's credentials into a "
-            "basic-auth Secret the operator reads, so it cannot take DATABASE_PASSWORD from "
-            "secrets.existingSecret; give the other secrets as Pulumi secrets "
-            "(secrets.jwtSecret, ...) and let the password be generated, or set "
-            "secrets.databasePassword"
-        )
-    if section.recovery is not None and settings.restore.from_:
-        raise ValueError(
-            f"restore.from {settings.restore.from_!r} together with "
-            "database.cloudNativePg.recovery: the restore's pg_restore --clean would replace "
-            "the recovered data with the older dump; remove restore.from (recovery already "
-            "fills the new cluster)"
-        )
-    if section.uses_store and settings.backup.s3 is None:
-        what = "backup.enabled" if section.backup.enabled else "recovery"
-        raise ValueError(
-            f"database.cloudNativePg.{what} needs the object store: set backup.target s3 "
-            "and backup.s3 (bucket, existingSecret, ...)"
-        )
-
-
-PROVIDER = ProviderSpec(
-    model=CloudNativePgDatabase,
-    description="Settings of provider cloudnative-pg (a PostgreSQL cluster run by the CloudNativePG operator).",
-    component="CloudNativePgCluster",
-    rules=_rules,
-    stack_rules=_stack_rules,
-)

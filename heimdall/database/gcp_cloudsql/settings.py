@@ -7,11 +7,10 @@ The settings and rules only: importable without pulumi-gcp, which the component
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
@@ -212,8 +211,20 @@ class CloudSqlDatabase(Model):
         return self
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
-    proxy = section.use_auth_proxy
+class CloudSqlSettings(DatabaseSettings):
+    """`database` with provider gcp-cloudsql: the shared settings and `database.cloud_sql`."""
+
+    managed: ClassVar[bool] = True
+    provider: Literal["gcp-cloudsql"] = "gcp-cloudsql"
+    cloud_sql: CloudSqlDatabase
+
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.cloud_sql.server_major
+
+
+def tls_rules(database: CloudSqlSettings) -> DatabaseTlsSettings:
+    proxy = database.cloud_sql.use_auth_proxy
     tls = with_default_mode(database.tls, "disable" if proxy else "verify")
     if tls.mode == "verify" and tls.ca is None:
         tls = tls.model_copy(update={"ca": "auto"})
@@ -225,15 +236,3 @@ def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
     if not proxy:
         require_encryption("gcp-cloudsql", tls)
     return check_ca(tls, auto_ca=True)
-
-
-PROVIDER = ProviderSpec(
-    model=CloudSqlDatabase,
-    description="Settings of provider gcp-cloudsql (Google Cloud SQL for PostgreSQL).",
-    component="CloudSqlPostgres",
-    managed=True,
-    missing_section="provider 'gcp-cloudsql' needs the cloudSql section",
-    sdk="pulumi_gcp",
-    extra="gcp",
-    rules=_rules,
-)

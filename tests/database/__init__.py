@@ -1,0 +1,1 @@
+"""Tests of heimdall/database/: the registry and the provider contract."""

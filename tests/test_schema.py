@@ -43,6 +43,26 @@ def test_schema_accepts_valid_settings_and_refuses_unknown_keys(capsys):
     assert list(validator.iter_errors({"replica": 2}))
 
 
+def test_database_is_exactly_one_providers_model(capsys):
+    """`database` is a union discriminated by `provider`: each provider's own keys, one
+    member matching a given stack value, as the model reads it (the default provider when
+    `provider` is unset)."""
+    from heimdall.database import registry
+    from tests.databases import AWS_RDS
+
+    schema = schema_from_cli(capsys)
+    members = [option["$ref"].rsplit("/", 1)[-1] for option in schema["properties"]["database"]["oneOf"]]
+    assert members == [provider.settings().__name__ for provider in registry.PROVIDERS]
+    aws = schema["$defs"]["AwsRdsSettings"]["properties"]
+    assert aws["provider"]["const"] == "aws-rds" and "$ref" in aws["awsRds"]
+    assert aws["awsRds"]["description"] == registry.find("aws-rds").description
+    validator = jsonschema.Draft202012Validator(schema)
+    for database in ({}, {"embedded": {"image": {"tag": "16"}}}, {"provider": "cloudnative-pg"}, AWS_RDS["database"]):
+        assert not list(validator.iter_errors({"database": database})), database
+    for database in ({"provider": "x"}, {"provider": "aws-rds"}, {"awsRds": AWS_RDS["database"]["awsRds"]}):
+        assert list(validator.iter_errors({"database": database})), database
+
+
 @pytest.mark.parametrize("stack", STACK_FILES, ids=lambda p: p.name)
 def test_stack_file_schema_accepts_every_stack_file(capsys, stack):
     validator = jsonschema.Draft202012Validator(schema_from_cli(capsys, "--stack-file"))

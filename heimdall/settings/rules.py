@@ -69,10 +69,11 @@ def pod_identity_not_overridden(pod: PodSecurityContext, container: ContainerSec
     999 for the PostgreSQL clients), which win over the pod's (Kubernetes: "the value
     specified in SecurityContext takes precedence"): a pod-level value alone changes
     nothing. So is removing it alone (OpenShift: the containers' 1001 stays)."""
-    for name in ("run_as_user", "run_as_group"):
-        key = "runAsUser" if name == "run_as_user" else "runAsGroup"
+    for name, key, value in (
+        ("run_as_user", "runAsUser", pod.run_as_user),
+        ("run_as_group", "runAsGroup", pod.run_as_group),
+    ):
         if name in pod.model_fields_set and name not in container.model_fields_set:
-            value = getattr(pod, name)
             shown = "null" if value is None else str(value)
             raise ValueError(
                 f"podSecurityContext.{key} {shown} has no effect: every container sets its "

@@ -35,13 +35,15 @@ def settings_schema() -> dict[str, Any]:
     schema = Settings.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     _relax_defaulted(Settings, schema)
-    # Each provider's section, described as the reference describes it.
+    # `database` is one of the providers' models: each section described as the reference
+    # describes it, and `provider` required but for the default provider's (which is what
+    # a stack without `provider` gets), so that exactly one member matches.
     defs = schema.get("$defs", {})
     for provider in registry.PROVIDERS:
-        member = defs.get(provider.settings().__name__, {})
-        section = member.get("properties", {}).get(provider.section)
-        if section is not None:
-            section["description"] = provider.description
+        member = defs[provider.settings().__name__]
+        member["properties"][provider.section]["description"] = provider.description
+        if provider is not registry.DEFAULT:
+            member["required"] = ["provider", *member.get("required", [])]
     return schema
 
 

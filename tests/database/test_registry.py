@@ -67,3 +67,26 @@ def test_a_missing_sdk_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     assert "`uv sync --locked --extra gcp`" in line
     assert registry.missing_sdk("embedded") is None  # no SDK beyond the core
     assert registry.missing_sdk("aws-rds") is None  # installed here
+
+
+def test_a_provider_handed_another_providers_settings_says_so() -> None:
+    from heimdall.settings import parse_settings
+
+    embedded = parse_settings({}).database
+    with pytest.raises(TypeError, match="database provider 'aws-rds' got the settings of EmbeddedSettings"):
+        registry.find("aws-rds").tls(embedded)
+
+
+def test_the_contract_imports_no_settings_model() -> None:
+    """The contract and the helpers every provider shares are made of their own value
+    types: the program (build.py) converts the settings into them."""
+    for name in ("contract.py", "tls.py", "credentials.py", "provider.py", "registry.py"):
+        tree = ast.parse((REPO / "heimdall" / "database" / name).read_text())
+        imported = {
+            node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+        } | {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+        from_settings = {m for m in imported if m.startswith("heimdall.settings")}
+        if name == "provider.py":  # type hints only (the policy pack has no pydantic)
+            assert from_settings <= {"heimdall.settings.database"}, name
+        else:
+            assert from_settings == set(), name

@@ -1,8 +1,9 @@
 """The guardrails `pulumi preview` and `pulumi up` enforce: a Pulumi policy pack.
 
 Every policy is mandatory. They read resources as the engine sees them (camelCase inputs)
-and import nothing of the program but the provider registry and the providers' checks
-(standard library only), so the pack also guards stacks this program did not build.
+and import nothing of the program but the provider registry (the providers' settings
+models: pydantic) and the providers' checks (standard library only), so the pack also
+guards stacks this program did not build.
 
 Kubernetes workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob),
 every container including init containers:
@@ -36,8 +37,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-# The pack runs from policy/ in a virtualenv of its own; the database providers' checks
-# live in their packages in the project (standard library only), one directory up.
+# The pack runs from policy/ in a virtualenv of its own (pulumi-policy and pydantic); the
+# registry and the database providers' checks live in the project, one directory up.
 _PROJECT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT not in sys.path:
     sys.path.insert(0, _PROJECT)
@@ -51,7 +52,7 @@ from pulumi_policy import (  # noqa: E402
 )
 
 from heimdall.database import registry  # noqa: E402
-from heimdall.database.provider import Check, PolicyChecks  # noqa: E402
+from heimdall.database.facts import Check, PolicyChecks  # noqa: E402
 from heimdall.engine_values import get_path  # noqa: E402
 
 MANDATORY = EnforcementLevel.MANDATORY

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from heimdall.settings import Settings
+from heimdall.settings.root import Settings
 from heimdall.tooling import render
 from heimdall.tooling.reference import rows
 from tests.docs import PLACEHOLDER, REPO, Command, substituted

@@ -37,8 +37,8 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.settings import Settings, SettingsError, parse_settings
-from heimdall.settings.loader import settings_from_config
+from heimdall.settings.loader import SettingsError, parse_settings, settings_from_config
+from heimdall.settings.root import Settings
 from heimdall.tooling import render
 from heimdall.tooling.reference import rows
 from heimdall.tooling.schema import stack_file_schema

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
 from heimdall.settings.env import env_name_problem
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.settings.secrecy import file_secure_leaves, plain_secret_leaf, secure_leaves
 from heimdall.tooling.render import run_stack_file
 
@@ -153,7 +153,7 @@ PROVIDER_BASES = {
 
 def _leaves() -> list[tuple[str, tuple[str, ...]]]:
     from heimdall.database import registry
-    from heimdall.settings import Settings
+    from heimdall.settings.root import Settings
 
     cases = []
     for provider in PROVIDER_BASES:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from heimdall.settings import Settings, parse_settings
+from heimdall.settings.loader import parse_settings
+from heimdall.settings.root import Settings
 from heimdall.settings.types import Model
 from tests.databases import AWS_RDS
 
@@ -120,7 +121,7 @@ def test_unset_keys_still_read_as_unset_where_that_matters() -> None:
 
 
 def test_unknown_keys_in_a_partial_section_are_still_refused() -> None:
-    from heimdall.settings import SettingsError
+    from heimdall.settings.loader import SettingsError
 
     with pytest.raises(SettingsError, match=r"^heimdall:image\.tga: unknown key"):
         parse_settings({"image": {"tga": "2.13.2"}})

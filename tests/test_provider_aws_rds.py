@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from heimdall.database.aws_rds.component import final_snapshot_identifier
-from heimdall.settings import PROJECT_ROOT, SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
+from heimdall.settings.types import PROJECT_ROOT
 from heimdall.tooling.render import Rendering
 from tests.conftest import containers, env_of
 from tests.databases import (

@@ -15,7 +15,7 @@ import pulumi
 import pytest
 
 from heimdall.database.cloudnative_pg.settings import six_field_schedule
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling import deploy_plan as dp
 from heimdall.tooling.render import Rendering, summary, validate_manifests, write
 from tests.conftest import REPO, containers, env_of

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from heimdall.database.gcp_cloudsql.mocks import FAKE_CA_PEM
-from heimdall.settings import parse_settings
+from heimdall.settings.loader import parse_settings
 from heimdall.tooling.render import Rendering
 from tests.conftest import containers, env_of
 from tests.databases import (

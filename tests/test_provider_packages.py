@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from heimdall.database import registry
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling import reference
 from tests.conftest import REPO
 
@@ -33,7 +33,7 @@ FAKE = {"provider": "fake", "fakeDb": {"host": "db.example.test", "flavour": "ch
 _WITH_THE_FAKE = textwrap.dedent(
     """
     import json, sys
-    from heimdall.settings import SettingsError, parse_settings
+    from heimdall.settings.loader import SettingsError, parse_settings
     from heimdall.tooling import reference, schema
     from heimdall.tooling.render import run_stack
     from tests.conftest import env_of
@@ -140,7 +140,7 @@ def test_every_provider_settings_module_imports_without_its_sdk() -> None:
     result = _run(
         f"import sys; {blocked}\n"
         "from heimdall.database import registry\n"
-        "from heimdall.settings import parse_settings\n"
+        "from heimdall.settings.loader import parse_settings\n"
         "for provider in registry.PROVIDERS:\n"
         "    provider.settings(), provider.mocks(), provider.plan(), provider.policy()\n"
         "parse_settings({})\n"

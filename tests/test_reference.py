@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heimdall.settings import Settings
+from heimdall.settings.root import Settings
 from heimdall.tooling.reference import readme_block, reference, rows
 from tests.conftest import REPO
 

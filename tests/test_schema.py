@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.settings import Settings, SettingsError
-from heimdall.settings.loader import settings_from_config
+from heimdall.settings.loader import SettingsError, settings_from_config
+from heimdall.settings.root import Settings
 from heimdall.tooling.cli import main
 from tests.conftest import REPO, STACK_FILES
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from heimdall.settings import Settings, SettingsError, parse_settings, settings_from_config
+from heimdall.settings.loader import SettingsError, parse_settings, settings_from_config
+from heimdall.settings.root import Settings
 from tests.conftest import stack_config
 
 

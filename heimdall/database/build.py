@@ -1,10 +1,10 @@
 """`build_database`: the chosen provider's component, declared from the stack's settings.
 
 It converts the settings into the contract's own value types (the TLS request, the object
-store; `kube.stack_placement` makes the `Placement`) and hands the chosen provider a `DatabaseRequest`;
-the provider declares its component and returns its `DatabaseConnection`. The component's
-module is imported only by its provider's `build`, so a stack imports only its own
-provider's SDK.
+store; `kube.stack_placement` makes the `Placement`) and hands the chosen provider (the
+stack's member of the `database` union) a `DatabaseRequest`; the provider declares its
+component and returns its `DatabaseConnection`. The component's module is imported only by
+its provider's `build`, so a stack imports only its own provider's SDK.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from heimdall.database.contract import (
     Placement,
     TlsRequest,
 )
-from heimdall.settings.database import ConfigMapRef, DatabaseSettings, DatabaseTlsSettings
+from heimdall.settings.database import ConfigMapRef, DatabaseTlsSettings
 from heimdall.settings.operations import BackupS3
 
 
@@ -51,7 +51,7 @@ def object_store(s3: Optional[BackupS3]) -> Optional[ObjectStore]:
 
 def build_database(
     name: str,
-    database: DatabaseSettings,
+    database: registry.DatabaseChoice,
     namespace: pulumi.Input[str],
     password: PasswordSource,
     placement: Placement,
@@ -71,4 +71,4 @@ def build_database(
         placement=placement,
         object_store=object_store(backup_s3),
     )
-    return registry.find(database.provider).build(name, database, request, opts)
+    return database.build(name, request, opts)

@@ -1,38 +1,42 @@
 """The provider registry: the one list of database providers.
 
-Adding a provider is its package (see `provider.py` for what it holds) plus one line here:
-its class, with its import. Everything else reaches providers through this list and their
-typed `DatabaseProvider` methods: the settings' `database` union (each provider's member),
-the component a stack builds, the offline render's mocks, the deploy plan, the policy pack
-and the install hints. The classes import their parts only when asked, so a stack never
-imports a cloud SDK it does not use, and this module imports nothing but the standard
-library and the providers' `__init__` modules (the policy pack reads it).
+Adding a provider is its package (see `provider.py` for what it holds) plus one line in
+`DatabaseChoice`: its member of the `database` union, with its import. The union is the
+type of `Settings.database` (discriminated by `provider`), so mypy and the JSON Schema see
+every member; everything else reaches providers through the members' typed class
+variables and methods (`DatabaseProvider`): the component a stack builds, the offline
+render's mocks, the deploy plan, the policy pack and the install hints. A member imports
+its component, mocks, plan and policy modules only when asked, so a stack never imports a
+cloud SDK it does not use, and this module imports the members' settings (pydantic and the
+standard library) and nothing of pulumi.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from typing import Optional
+import typing
+from typing import Optional, Union
 
-from heimdall.database.aws_rds import AwsRds
-from heimdall.database.azure_postgres import AzurePostgres
-from heimdall.database.cloudnative_pg import CloudNativePg
-from heimdall.database.embedded import Embedded
-from heimdall.database.external import External
-from heimdall.database.gcp_cloudsql import CloudSql
-from heimdall.database.provider import DatabaseProvider
+from heimdall.database.aws_rds.settings import AwsRdsSettings
+from heimdall.database.azure_postgres.settings import AzurePostgresSettings
+from heimdall.database.cloudnative_pg.settings import CloudNativePgSettings
+from heimdall.database.embedded.settings import EmbeddedSettings
+from heimdall.database.external.settings import ExternalSettings
+from heimdall.database.gcp_cloudsql.settings import CloudSqlSettings
+from heimdall.settings.database import DatabaseSettings
 
 # One line per provider. The first is the default of `database.provider`.
-PROVIDERS: tuple[DatabaseProvider, ...] = (
-    Embedded(),
-    External(),
-    AwsRds(),
-    CloudSql(),
-    AzurePostgres(),
-    CloudNativePg(),
-)
+DatabaseChoice = Union[
+    EmbeddedSettings,
+    ExternalSettings,
+    AwsRdsSettings,
+    CloudSqlSettings,
+    AzurePostgresSettings,
+    CloudNativePgSettings,
+]
 
-BY_NAME: dict[str, DatabaseProvider] = {provider.name: provider for provider in PROVIDERS}
+PROVIDERS: tuple[type[DatabaseSettings], ...] = typing.get_args(DatabaseChoice)
+BY_NAME: dict[str, type[DatabaseSettings]] = {p.provider_name: p for p in PROVIDERS}
 DEFAULT = PROVIDERS[0]
 
 
@@ -41,7 +45,7 @@ def names() -> list[str]:
     return sorted(BY_NAME)
 
 
-def find(name: str) -> DatabaseProvider:
+def find(name: str) -> type[DatabaseSettings]:
     """The provider named `name`; KeyError for an unknown one (the settings refuse it)."""
     return BY_NAME[name]
 

@@ -1,17 +1,20 @@
 """`database`: the settings every provider shares, and the TLS rules providers share.
 
 `DatabaseSettings` holds what every provider uses (name, username, port, TLS, the client
-image, protection). Each provider's package (heimdall/database/<provider>/settings.py)
-derives its member of the `database` union from it, with its `provider` literal and its
-own section (`database.embedded`, `database.awsRds`, ...); `settings.root` makes the union
-from the registry. This module imports nothing from heimdall.database.
+image, protection) and the defaults of a provider's facts. Each provider's package
+(heimdall/database/<provider>/settings.py) derives its member of the `database` union from
+it, with its `provider` literal, its own section and its facts: the member is the provider
+(`heimdall.database.provider.DatabaseProvider`). The registry lists the members; this
+module imports nothing from heimdall.database but the facts' value types (for type
+checking).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional, Union, get_args
 
 from pydantic import Field, model_validator
 
@@ -24,6 +27,9 @@ from heimdall.settings.types import (
     PgIdentifier,
     Port,
 )
+
+if TYPE_CHECKING:
+    from heimdall.database.facts import Computed, PolicyChecks
 
 
 class ConfigMapRef(Model):
@@ -132,11 +138,41 @@ class StackFacts:
 
 class DatabaseSettings(Model):
     """The database settings every provider shares: the base of each member of the
-    `database` union (`settings.root.DatabaseChoice`), which adds its `provider` literal and
-    its own section."""
+    `database` union (`heimdall.database.registry.DatabaseChoice`), which adds its
+    `provider` literal, its own section, its facts and its methods (`effective_tls`,
+    `build`: see `heimdall.database.provider.DatabaseProvider`)."""
 
-    # A managed cloud database (each member sets its provider's `managed`).
+    # The provider's facts (DatabaseProvider), the defaults here. `provider_name` is the
+    # member's `provider` literal, read from it when the member is defined.
+    provider_name: ClassVar[str] = "embedded"
+    section: ClassVar[str] = ""
+    description: ClassVar[str] = ""
     managed: ClassVar[bool] = False
+    missing_section: ClassVar[Optional[str]] = None
+    sdk: ClassVar[Optional[str]] = None
+    extra: ClassVar[Optional[str]] = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        values = get_args(cls.model_fields["provider"].annotation)
+        if len(values) == 1 and isinstance(values[0], str):
+            cls.provider_name = values[0]
+
+    @classmethod
+    def mocks(cls) -> Mapping[str, Computed]:
+        """What the offline render's mocks fill in for its resources, by type token."""
+        return {}
+
+    @classmethod
+    def plan(cls) -> Mapping[str, str]:
+        """What `pulumi up` waits for among its resources, by type token."""
+        return {}
+
+    @classmethod
+    def policy(cls) -> Optional[PolicyChecks]:
+        """Its resources' policy checks."""
+        return None
 
     provider: str = Field(default="embedded", description="Where the database comes from: embedded (PostgreSQL in the cluster) or external (an existing server); the managed providers are listed in the registry.")
     name: PgDatabaseName = Field(default="heimdall", description="Database name Heimdall uses; a name such as heimdall-database (the Helm chart's) is quoted wherever it reaches SQL.")

@@ -1,23 +1,20 @@
 """The root of the settings: `Settings` composes every section.
 
-`database` is a union discriminated by `provider`: each member is a provider's own model
-(the shared `DatabaseSettings` plus its section), taken from the registry once, when this
-module is imported, so a provider brings its settings with its package and nothing here
-lists providers. For mypy the union is its members' common base, `DatabaseSettings`:
-what the program reads of the database settings is typed there, and a provider reads its
-own section from its own member.
+`database` is the registry's `DatabaseChoice`, a static union discriminated by `provider`:
+each member is a provider's own model (the shared `DatabaseSettings` plus its section), so
+a provider brings its settings with its package and nothing here lists providers. What
+every provider shares type-checks on `settings.database` as it is; a provider's own
+section is reached by narrowing it (`isinstance(settings.database, AwsRdsSettings)`).
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Optional, Union
+from typing import Annotated, Optional
 
 from pydantic import (
     AfterValidator,
-    Discriminator,
     Field,
-    Tag,
     TypeAdapter,
     field_validator,
     model_validator,
@@ -68,25 +65,6 @@ from heimdall.settings.types import (
 )
 
 
-def _provider_of(value: object) -> Optional[str]:
-    """The union's tag: `provider`, or the default provider when it is unset."""
-    if isinstance(value, DatabaseSettings):
-        return value.provider
-    if isinstance(value, dict):
-        provider = value.get("provider", registry.DEFAULT.name)
-        return provider if isinstance(provider, str) else None
-    return None
-
-
-if TYPE_CHECKING:
-    DatabaseChoice = DatabaseSettings
-else:
-    DatabaseChoice = Annotated[
-        Union[tuple(Annotated[p.settings(), Tag(p.name)] for p in registry.PROVIDERS)],
-        Discriminator(_provider_of),
-    ]
-
-
 def _check_provider_and_section(value: object) -> None:
     """A known provider, its section when it needs one, and no other provider's. A value
     with one of these wrong is validated first without the sections the provider does not
@@ -95,7 +73,7 @@ def _check_provider_and_section(value: object) -> None:
         return
     if not isinstance(value, dict):
         raise ValueError("Input should be a valid dictionary or instance of Database")
-    name = value.get("provider", registry.DEFAULT.name)
+    name = value.get("provider", registry.DEFAULT.provider_name)
     if isinstance(name, (int, float)) and not isinstance(name, bool):
         name = str(name)  # as a text field reads it (coerce_numbers_to_str)
     sections = {key for p in registry.PROVIDERS for key in (p.section, to_snake(p.section))}
@@ -114,7 +92,8 @@ def _check_provider_and_section(value: object) -> None:
     if other is None and not missing:
         return
     if given(chosen.section):
-        _database_adapter().validate_python({**shared, **{k: v for k, v in value.items() if k in own}})
+        own_values = {k: v for k, v in value.items() if k in own}
+        _database_adapter().validate_python({**shared, "provider": name, **own_values})
     else:
         DatabaseSettings.model_validate(shared)
     if other is not None:
@@ -125,10 +104,15 @@ def _check_provider_and_section(value: object) -> None:
     raise ValueError(chosen.missing_section)
 
 
+# `Settings.database`: one of the providers' members, picked by `provider` (which the
+# before-validator sets to the default provider's when a stack leaves it out).
+Database = Annotated[registry.DatabaseChoice, Field(discriminator="provider")]
+
+
 @cache
-def _database_adapter() -> TypeAdapter[DatabaseSettings]:
+def _database_adapter() -> TypeAdapter[registry.DatabaseChoice]:
     """The union on its own (made when a refusal needs it: most stacks never do)."""
-    return TypeAdapter(DatabaseChoice)
+    return TypeAdapter(Database)
 
 
 class Settings(Model):
@@ -162,8 +146,8 @@ class Settings(Model):
         "password (http://user:pw@proxy).",
     )
     external_url: Optional[ExternalUrl] = Field(default=None, description="EXTERNAL_URL, the URL users reach Heimdall at: a bare origin (https://host[:port]), no path and no trailing slash, since Heimdall appends /authn/... itself; derived from the ingress when unset.")
-    database: DatabaseChoice = Field(
-        default_factory=lambda: registry.DEFAULT.settings()(),
+    database: Database = Field(
+        default_factory=lambda: registry.DEFAULT(),
         validate_default=True,
         description="The database: provider and its settings.",
     )
@@ -250,14 +234,15 @@ class Settings(Model):
     @classmethod
     def _provider_and_section(cls, value: object) -> object:
         _check_provider_and_section(value)
+        if isinstance(value, dict) and "provider" not in value:
+            return {"provider": registry.DEFAULT.provider_name, **value}
         return value
 
     @field_validator("database")
     @classmethod
-    def _effective_tls(cls, database: DatabaseSettings) -> DatabaseSettings:
+    def _effective_tls(cls, database: registry.DatabaseChoice) -> registry.DatabaseChoice:
         """`database.tls` as the provider's defaults and rules make it."""
-        tls = registry.find(database.provider).tls(database)
-        return database.model_copy(update={"tls": tls})
+        return database.model_copy(update={"tls": database.effective_tls()})
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:

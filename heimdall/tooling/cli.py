@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from heimdall.settings import SettingsError
+from heimdall.settings.loader import SettingsError
 
 if TYPE_CHECKING:
     from heimdall.tooling.render import StackFile

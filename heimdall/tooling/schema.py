@@ -20,7 +20,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from heimdall.database import registry
-from heimdall.settings import NAMESPACE, Settings
+from heimdall.settings.root import Settings
+from heimdall.settings.types import NAMESPACE
 
 SECURE_VALUE: dict[str, Any] = {
     "type": "object",
@@ -39,11 +40,11 @@ def settings_schema() -> dict[str, Any]:
     # describes it, and `provider` required but for the default provider's (which is what
     # a stack without `provider` gets), so that exactly one member matches.
     defs = schema.get("$defs", {})
-    for provider in registry.PROVIDERS:
-        member = defs[provider.settings().__name__]
-        member["properties"][provider.section]["description"] = provider.description
-        if provider is not registry.DEFAULT:
-            member["required"] = ["provider", *member.get("required", [])]
+    for member in registry.PROVIDERS:
+        definition = defs[member.__name__]
+        definition["properties"][member.section]["description"] = member.description
+        if member is not registry.DEFAULT:
+            definition["required"] = ["provider", *definition.get("required", [])]
     return schema
 
 

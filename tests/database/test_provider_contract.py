@@ -29,8 +29,8 @@ from heimdall.database.contract import (
     SecretKeyRef,
 )
 from heimdall.database.provider import DatabaseProvider
-from heimdall.settings import SettingsError, parse_settings
 from heimdall.settings.database import DatabaseSettings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling.mocks import HeimdallMocks, RecordingMonitor, Registration
 from heimdall.tooling.render import PROJECT, _language_host_env
 from tests.databases import AWS_RDS, AZURE, CLOUD_SQL, EXTRA_CONFIG, SUBNETS, with_settings

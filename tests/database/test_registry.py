@@ -70,7 +70,7 @@ def test_a_missing_sdk_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_a_provider_handed_another_providers_settings_says_so() -> None:
-    from heimdall.settings import parse_settings
+    from heimdall.settings.loader import parse_settings
 
     embedded = parse_settings({}).database
     with pytest.raises(TypeError, match="database provider 'aws-rds' got the settings of EmbeddedSettings"):

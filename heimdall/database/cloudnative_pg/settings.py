@@ -8,8 +8,9 @@ cloudnative-pg 0.29.0) and the Barman Cloud plugin v0.13.0 (chart plugin-barman-
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -31,6 +32,12 @@ from heimdall.settings.types import (
     VolumeSize,
     requests_and_limits,
 )
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+    from heimdall.database.facts import PolicyChecks
 
 OPERATOR_CHART = "cloudnative-pg"
 PLUGIN_CHART = "plugin-barman-cloud"
@@ -331,6 +338,8 @@ class CloudNativePgSettings(DatabaseSettings):
     """`database` with provider cloudnative-pg: the shared settings and
     `database.cloudNativePg`."""
 
+    section: ClassVar[str] = "cloudNativePg"
+    description: ClassVar[str] = "Settings of provider cloudnative-pg (a PostgreSQL cluster run by the CloudNativePG operator)."
     provider: Literal["cloudnative-pg"] = "cloudnative-pg"
     cloud_native_pg: CloudNativePgDatabase = Field(default=CloudNativePgDatabase())
 
@@ -367,29 +376,50 @@ class CloudNativePgSettings(DatabaseSettings):
                 "and backup.s3 (bucket, existingSecret, ...)"
             )
 
+    def effective_tls(self) -> DatabaseTlsSettings:
+        if self.username == "postgres":
+            raise ValueError(
+                "cloudnative-pg: username 'postgres' is the operator's superuser; set "
+                "database.username to the application's own user (e.g. heimdall)"
+            )
+        if self.port != 5432:
+            raise ValueError(
+                f"cloudnative-pg: port {self.port} is not served: the cluster's Services "
+                "listen on 5432; leave database.port unset"
+            )
+        tls = with_default_mode(self.tls, "verify")
+        # The cluster refuses connections without TLS (pg_hba hostnossl ... reject).
+        require_encryption("cloudnative-pg", tls)
+        if tls.ca not in (None, "auto"):
+            raise ValueError(
+                "cloudnative-pg: the server's certificate is signed by the operator's CA "
+                "(Secret <clusterName>-ca), which clients mount: leave tls.ca unset"
+            )
+        if tls.mode == "verify":
+            tls = tls.model_copy(update={"ca": "auto"})
+        return tls
 
-def tls_rules(database: CloudNativePgSettings) -> DatabaseTlsSettings:
-    if database.username == "postgres":
-        raise ValueError(
-            "cloudnative-pg: username 'postgres' is the operator's superuser; set "
-            "database.username to the application's own user (e.g. heimdall)"
-        )
-    if database.port != 5432:
-        raise ValueError(
-            f"cloudnative-pg: port {database.port} is not served: the cluster's Services "
-            "listen on 5432; leave database.port unset"
-        )
-    tls = with_default_mode(database.tls, "verify")
-    # The cluster refuses connections without TLS (pg_hba hostnossl ... reject).
-    require_encryption("cloudnative-pg", tls)
-    if tls.ca not in (None, "auto"):
-        raise ValueError(
-            "cloudnative-pg: the server's certificate is signed by the operator's CA "
-            "(Secret <clusterName>-ca), which clients mount: leave tls.ca unset"
-        )
-    if tls.mode == "verify":
-        tls = tls.model_copy(update={"ca": "auto"})
-    return tls
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.cloudnative_pg.component import CloudNativePgCluster
+
+        return CloudNativePgCluster(name, request.with_section(self.cloud_native_pg), opts).connection
+
+    @classmethod
+    def plan(cls) -> Mapping[str, str]:
+        from heimdall.database.cloudnative_pg.plan import AWAITED
+
+        return AWAITED
+
+    @classmethod
+    def policy(cls) -> Optional[PolicyChecks]:
+        from heimdall.database.cloudnative_pg.policy import CHECKS
+
+        return CHECKS
 
 
 # Names the stack gives its own objects of the kinds the operator names after the cluster:

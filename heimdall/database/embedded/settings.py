@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
@@ -23,6 +23,11 @@ from heimdall.settings.types import (
     VolumeSize,
     requests_and_limits,
 )
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 
 
 class Persistence(Model):
@@ -77,6 +82,8 @@ class EmbeddedDatabase(Model):
 class EmbeddedSettings(DatabaseSettings):
     """`database` with provider embedded: the shared settings and `database.embedded`."""
 
+    section: ClassVar[str] = "embedded"
+    description: ClassVar[str] = "Settings of the embedded PostgreSQL (provider embedded)."
     provider: Literal["embedded"] = "embedded"
     embedded: EmbeddedDatabase = Field(default=EmbeddedDatabase())
 
@@ -101,9 +108,18 @@ class EmbeddedSettings(DatabaseSettings):
                 "throwaway stack"
             )
 
+    def effective_tls(self) -> DatabaseTlsSettings:
+        tls = with_default_mode(self.tls, "disable")
+        if tls.mode != "disable":
+            raise ValueError("the embedded PostgreSQL serves no TLS: tls.mode must be disable")
+        return check_ca(tls)
 
-def tls_rules(database: EmbeddedSettings) -> DatabaseTlsSettings:
-    tls = with_default_mode(database.tls, "disable")
-    if tls.mode != "disable":
-        raise ValueError("the embedded PostgreSQL serves no TLS: tls.mode must be disable")
-    return check_ca(tls)
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.embedded.component import EmbeddedPostgres
+
+        return EmbeddedPostgres(name, request.with_section(self.embedded), opts).connection

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, ClassVar, Literal, Optional
 
 from pydantic import Field, SecretStr, model_validator
 
 from heimdall.settings.database import DatabaseSettings, DatabaseTlsSettings, StackFacts, check_ca
 from heimdall.settings.types import DnsSubdomain, Hostname, Model, SecretKeyName
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 
 
 class ExternalDatabase(Model):
@@ -28,6 +33,9 @@ class ExternalDatabase(Model):
 class ExternalSettings(DatabaseSettings):
     """`database` with provider external: the shared settings and `database.external`."""
 
+    section: ClassVar[str] = "external"
+    description: ClassVar[str] = "Settings of an existing PostgreSQL server (provider external)."
+    missing_section: ClassVar[Optional[str]] = "provider 'external' needs the external section with at least host"
     provider: Literal["external"] = "external"
     external: ExternalDatabase
 
@@ -44,6 +52,15 @@ class ExternalSettings(DatabaseSettings):
                 "(a Secret you manage) or database.external.password (a Pulumi secret)"
             )
 
+    def effective_tls(self) -> DatabaseTlsSettings:
+        return check_ca(self.tls)
 
-def tls_rules(database: ExternalSettings) -> DatabaseTlsSettings:
-    return check_ca(database.tls)
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.external.component import ExternalDatabase as Component
+
+        return Component(name, request.with_section(self.external), opts).connection

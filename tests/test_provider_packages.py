@@ -2,16 +2,17 @@
 imports no cloud SDK; no import cycles; no oversized modules.
 
 The fake provider (tests/fake_provider) is added to a copy of the program with its package
-and one registry line (and its import), and nothing else changes: a stack builds with it,
-its section is validated with the rest of the settings and documented in the generated
-reference and JSON Schema. The `database` union is made from the registry when the
-settings are imported, so the copy runs in a process of its own.
+and one registry line (its member in the `database` union, and its import), and nothing
+else changes: a stack builds with it, its section is validated with the rest of the
+settings and documented in the generated reference and JSON Schema. The copy runs in a
+process of its own.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -82,10 +83,11 @@ def add_the_fake_provider(into: Path) -> None:
     shutil.copytree(REPO / "tests" / "fake_provider", into / "tests" / "fake_provider", ignore=shutil.ignore_patterns("__pycache__"))
     registry_file = into / "heimdall" / "database" / "registry.py"
     text = registry_file.read_text()
-    anchor = "from heimdall.database.provider import DatabaseProvider\n"
-    assert anchor in text and "    CloudNativePg(),\n)" in text
-    text = text.replace(anchor, anchor + "from tests.fake_provider import Fake\n")
-    registry_file.write_text(text.replace("    CloudNativePg(),\n)", "    CloudNativePg(),\n    Fake(),\n)"))
+    anchor = "from heimdall.settings.database import DatabaseSettings\n"
+    last = "    CloudNativePgSettings,\n]"
+    assert anchor in text and last in text
+    text = text.replace(anchor, anchor + "from tests.fake_provider.settings import FakeSettings\n")
+    registry_file.write_text(text.replace(last, "    CloudNativePgSettings,\n    FakeSettings,\n]"))
 
 
 def test_a_provider_is_its_package_plus_one_registry_line(tmp_path: Path) -> None:
@@ -142,7 +144,7 @@ def test_every_provider_settings_module_imports_without_its_sdk() -> None:
         "from heimdall.database import registry\n"
         "from heimdall.settings.loader import parse_settings\n"
         "for provider in registry.PROVIDERS:\n"
-        "    provider.settings(), provider.mocks(), provider.plan(), provider.policy()\n"
+        "    provider.mocks(), provider.plan(), provider.policy()\n"
         "parse_settings({})\n"
         "print('ok')\n"
     )
@@ -288,17 +290,41 @@ def test_the_offline_tooling_is_off_the_pulumi_up_path() -> None:
     )
 
 
-def test_the_policy_pack_needs_only_the_standard_library_of_the_program() -> None:
-    # The pack's own virtualenv has pulumi-policy, not pydantic or pulumi-kubernetes.
+def test_the_policy_pack_needs_only_pydantic_of_the_program() -> None:
+    # The pack's own virtualenv has pulumi-policy and pydantic, not pulumi-kubernetes or an SDK.
     result = _run(
         "import sys\n"
-        "for m in ('pydantic', 'pulumi_kubernetes', 'pulumi_random'):\n"
+        "for m in ('pulumi_kubernetes', 'pulumi_random', 'pulumi_aws', 'pulumi_gcp', 'pulumi_azure_native'):\n"
         "    sys.modules[m] = None\n"
         "sys.path.insert(0, 'policy')\n"
         "import heimdall_policies\n"
         "print(len(heimdall_policies.provider_checks()))\n"
     )
     assert result.stdout.strip() == "4", result.stderr
+
+
+def test_the_policy_pack_imports_in_its_own_locked_virtualenv(tmp_path: Path) -> None:
+    """The pack's virtualenv as Pulumi makes it (`uv sync` of the heimdall-policy member,
+    from uv.lock): the pack, the registry and every provider's checks import there."""
+    uv = REPO / ".venv-uv" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("no uv in .venv-uv (make uv)")
+    venv = tmp_path / "policy-venv"
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_OFFLINE": "1", "UV_PYTHON_DOWNLOADS": "never"}
+    synced = subprocess.run(
+        [str(uv), "sync", "--locked", "--package", "heimdall-policy"],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )
+    if synced.returncode != 0:
+        pytest.skip(f"the pack's virtualenv cannot be built offline here: {synced.stderr.strip().splitlines()[-1:]}")
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c",
+         "import sys; sys.path.insert(0, 'policy'); import heimdall_policies\n"
+         "print(len(heimdall_policies.provider_checks()))\n"
+         "print('pulumi_kubernetes' in sys.modules)\n"],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    assert result.stdout.split() == ["4", "False"], result.stderr
 
 
 def test_the_lock_pins_every_declared_dependency_with_hashes() -> None:

@@ -28,13 +28,12 @@ from heimdall.database.contract import (
     PasswordSource,
     SecretKeyRef,
 )
-from heimdall.database.provider import DatabaseProvider
 from heimdall.settings.database import DatabaseSettings
 from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling.mocks import HeimdallMocks, RecordingMonitor, Registration
 from heimdall.tooling.render import PROJECT, _language_host_env
 from tests.databases import AWS_RDS, AZURE, CLOUD_SQL, EXTRA_CONFIG, SUBNETS, with_settings
-from tests.fake_provider import Fake
+from tests.fake_provider.settings import FakeSettings
 
 # The `database` settings each provider is built with (a minimal valid stack of it).
 DATABASES: dict[str, dict[str, Any]] = {
@@ -46,16 +45,16 @@ DATABASES: dict[str, dict[str, Any]] = {
     "cloudnative-pg": {"provider": "cloudnative-pg", "username": "heimdall"},
     "fake": {"provider": "fake", "fakeDb": {"host": "db.example.test"}},
 }
-PROVIDERS: list[DatabaseProvider] = [*registry.PROVIDERS, Fake()]
+PROVIDERS: list[type[DatabaseSettings]] = [*registry.PROVIDERS, FakeSettings]
 # Providers whose server is a resource the stack owns (and so protects).
 STATEFUL = {"embedded", "aws-rds", "gcp-cloudsql", "azure-postgres", "cloudnative-pg"}
 
 
-def member(provider: DatabaseProvider, extra: dict[str, Any] | None = None) -> DatabaseSettings:
+def member(provider: type[DatabaseSettings], extra: dict[str, Any] | None = None) -> Any:
     """The provider's member of the `database` union, validated as `Settings` does it: its
     own model, then its TLS rules (the fake provider is in no union)."""
-    database = provider.settings().model_validate(with_settings(DATABASES[provider.name], extra))
-    return database.model_copy(update={"tls": provider.tls(database)})
+    database = provider.model_validate(with_settings(DATABASES[provider.provider_name], extra))
+    return database.model_copy(update={"tls": database.effective_tls()})
 
 
 @dataclass
@@ -65,7 +64,7 @@ class Built:
     registrations: list[Registration]
 
 
-def build(provider: DatabaseProvider, database: DatabaseSettings) -> Built:
+def build(database: Any) -> Built:
     """The provider's component alone, under the offline render's mocks (as
     heimdall/tooling/render.py run_stack sets them up)."""
     request: DatabaseRequest[None] = DatabaseRequest(
@@ -85,7 +84,7 @@ def build(provider: DatabaseProvider, database: DatabaseSettings) -> Built:
         monitor = RecordingMonitor(mocks)
         sdk_private.reset_root_resource()
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False, monitor=monitor)
-        connection = provider.build("heimdall-database", database, request, None)
+        connection = database.build("heimdall-database", request, None)
 
         async def resolve() -> dict[str, Any]:
             found = {}
@@ -99,21 +98,34 @@ def build(provider: DatabaseProvider, database: DatabaseSettings) -> Built:
     return Built(connection, resolved, monitor.registrations)
 
 
-@pytest.fixture(params=PROVIDERS, ids=lambda provider: provider.name)
-def provider(request: pytest.FixtureRequest) -> Iterator[DatabaseProvider]:
+@pytest.fixture(params=PROVIDERS, ids=lambda provider: provider.provider_name)
+def provider(request: pytest.FixtureRequest) -> Iterator[type[DatabaseSettings]]:
     yield request.param
 
 
 def test_every_registered_provider_has_a_case() -> None:
-    assert set(DATABASES) == {p.name for p in PROVIDERS}
+    assert set(DATABASES) == {p.provider_name for p in PROVIDERS}
     assert set(REFUSALS) == set(registry.BY_NAME)
 
 
-def test_the_connection_keeps_the_contract(provider: DatabaseProvider) -> None:
+def test_the_provider_is_its_member_with_its_facts_and_methods(provider: type[DatabaseSettings]) -> None:
+    """What `DatabaseProvider` asks, on the member itself: the shared model has no TLS
+    rules and builds nothing, so each member defines both; its name is its literal's."""
+    assert {"effective_tls", "build"} <= set(vars(provider))
+    assert provider.model_fields["provider"].default == provider.provider_name
+    assert provider.section and provider.description
+    own = {f.alias or n for n, f in provider.model_fields.items()}
+    assert own - {f.alias or n for n, f in DatabaseSettings.model_fields.items()} == {provider.section}
+    # A section without defaults is one the stack must give: the member says why.
+    required = not provider.model_fields[next(n for n, f in provider.model_fields.items() if (f.alias or n) == provider.section)].is_required()
+    assert (provider.missing_section is None) == required
+
+
+def test_the_connection_keeps_the_contract(provider: type[DatabaseSettings]) -> None:
     database = member(provider)
-    built = build(provider, database)
+    built = build(database)
     connection = built.connection
-    assert connection.provider == provider.name
+    assert connection.provider == provider.provider_name
     assert isinstance(built.resolved["host"], str) and built.resolved["host"]
     assert built.resolved["port"] == database.port == 5432
     assert (connection.database, connection.username) == (database.name, database.username)
@@ -123,15 +135,15 @@ def test_the_connection_keeps_the_contract(provider: DatabaseProvider) -> None:
     assert connection.tls.mode == database.tls.mode
     assert (connection.tls.ca is not None) == (database.tls.mode == "verify" and database.tls.ca is not None)
     assert all(isinstance(r, pulumi.Resource) for r in connection.ready)
-    if provider.name in STATEFUL | {"fake"}:
+    if provider.provider_name in STATEFUL | {"fake"}:
         assert connection.ready, "clients must have something to wait for"
     # Stateful resources are protected by default.
     protected = [r.type for r in built.registrations if r.protect]
-    assert bool(protected) == (provider.name in STATEFUL), protected
+    assert bool(protected) == (provider.provider_name in STATEFUL), protected
 
 
-def test_allow_destroy_lifts_the_protection(provider: DatabaseProvider) -> None:
-    built = build(provider, member(provider, {"allowDestroy": True}))
+def test_allow_destroy_lifts_the_protection(provider: type[DatabaseSettings]) -> None:
+    built = build(member(provider, {"allowDestroy": True}))
     assert [r.type for r in built.registrations if r.protect] == []
 
 

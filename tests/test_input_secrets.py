@@ -159,7 +159,7 @@ def _leaves() -> list[tuple[str, tuple[str, ...]]]:
     for provider in PROVIDER_BASES:
         # The settings, with under `database` the provider's own member of the union.
         paths = [p for p in _text_leaves(Settings) if p[0] != "database"]
-        paths += [("database", *p) for p in _text_leaves(registry.find(provider).settings())]
+        paths += [("database", *p) for p in _text_leaves(registry.find(provider))]
         for path in paths:
             if path[0] == "database" and len(path) > 2 and path[1] not in ("tls", "clientImage") and path[1] != {
                 "embedded": "embedded", "external": "external", "cloudnative-pg": "cloudNativePg"}[provider]:

@@ -404,15 +404,15 @@ def test_only_the_registry_line_names_the_provider_outside_its_package() -> None
             mentions[path.relative_to(REPO).as_posix()] = lines
     assert mentions == {
         "heimdall/database/registry.py": [
-            "from heimdall.database.cloudnative_pg import CloudNativePg",
-            "    CloudNativePg(),",
+            "from heimdall.database.cloudnative_pg.settings import CloudNativePgSettings",
+            "    CloudNativePgSettings,",
         ]
     }
 
 
 def test_the_package_uses_only_the_provider_contract_and_shared_shapes() -> None:
     allowed = re.compile(
-        r"^heimdall\.(database\.(cloudnative_pg(\..+)?|contract|credentials|provider)|kube|settings\.\w+)$"
+        r"^heimdall\.(database\.(cloudnative_pg(\..+)?|contract|credentials|facts|provider)|kube|settings\.\w+)$"
     )
     imported = set()
     for path in PACKAGE.glob("*.py"):

@@ -45,6 +45,9 @@ def settings_schema() -> dict[str, Any]:
         definition["properties"][member.section]["description"] = member.description
         if member is not registry.DEFAULT:
             definition["required"] = ["provider", *definition.get("required", [])]
+    # OpenAPI's `discriminator` (pydantic writes it for the tagged union) would make an
+    # editor that reads it refuse a `database` without `provider`, which the default takes.
+    schema["properties"]["database"].pop("discriminator", None)
     return schema
 
 

@@ -23,6 +23,7 @@ from heimdall.database.contract import (
     Placement,
     TlsRequest,
 )
+from heimdall.database.provider import DatabaseProvider
 from heimdall.settings.database import ConfigMapRef, DatabaseTlsSettings
 from heimdall.settings.operations import BackupS3
 
@@ -71,4 +72,6 @@ def build_database(
         placement=placement,
         object_store=object_store(backup_s3),
     )
-    return database.build(name, request, opts)
+    # Every member of the union is a provider: mypy checks each against the protocol here.
+    provider: DatabaseProvider = database
+    return provider.build(name, request, opts)

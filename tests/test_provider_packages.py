@@ -217,7 +217,7 @@ def _imports(path: Path) -> set[str]:
     """The heimdall modules `path` imports when it is imported: its module-level imports,
     those in `if TYPE_CHECKING:` blocks included (a cycle through type hints is a cycle of
     design all the same). Imports inside functions are left out: deferring one is how a
-    provider class reaches its component (and its SDK) only when a stack builds it."""
+    provider (its member of the union) reaches its component (and its SDK) only when a stack builds it."""
     tree = ast.parse(path.read_text())
     deferred: set[int] = set()
     for node in ast.walk(tree):

@@ -29,7 +29,7 @@ tune_gc()
 import pulumi  # noqa: E402, F401 - next, so that what follows is what the settings add
 
 SETTINGS_STARTED = time.perf_counter()
-import heimdall.settings  # noqa: E402, F401 - pydantic and the settings model, timed apart
+import heimdall.settings.loader  # noqa: E402, F401 - pydantic and the settings model, timed apart
 
 SETTINGS_IMPORTED = time.perf_counter()
 

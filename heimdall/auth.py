@@ -10,6 +10,7 @@ pod spec. Only the server gets them: the migration Job does not log anyone in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 
@@ -20,7 +21,7 @@ from pydantic import SecretStr
 from heimdall import kube
 from heimdall.certificates import BUNDLE_PATH
 from heimdall.database.contract import SecretKeyRef
-from heimdall.settings.auth import Auth, ProviderSecret
+from heimdall.settings.auth import Auth, OAuthClient, ProviderSecret
 
 
 def _optional(env: dict[str, str], values: dict[str, Optional[str]]) -> None:
@@ -104,23 +105,31 @@ def auth_env(auth: Auth) -> dict[str, str]:
     return env
 
 
+def _oauth(client: Optional[OAuthClient]) -> Optional[tuple[ProviderSecret, Optional[SecretStr]]]:
+    return None if client is None else (client, client.client_secret)
+
+
+def _ldap(auth: Auth) -> Optional[tuple[ProviderSecret, Optional[SecretStr]]]:
+    return None if auth.ldap is None else (auth.ldap, auth.ldap.bind_password)
+
+
 @dataclass(frozen=True)
 class ProviderSecretSpec:
-    """One provider's secret: its settings section, variable and value field."""
+    """One provider's secret: its variable, and `find`, which gives the provider's section
+    when it is enabled with the secret's value (None when it is in existingSecret)."""
 
-    section: str
     variable: str
-    field: str
+    find: Callable[[Auth], Optional[tuple[ProviderSecret, Optional[SecretStr]]]]
 
 
 SECRET_VARIABLES = (
-    ProviderSecretSpec("ldap", "LDAP_PASSWORD", "bind_password"),
-    ProviderSecretSpec("github", "GITHUB_CLIENTSECRET", "client_secret"),
+    ProviderSecretSpec("LDAP_PASSWORD", _ldap),
+    ProviderSecretSpec("GITHUB_CLIENTSECRET", lambda auth: _oauth(auth.github)),
     # Heimdall reads GITLAB_SECRET, not GITLAB_CLIENTSECRET.
-    ProviderSecretSpec("gitlab", "GITLAB_SECRET", "client_secret"),
-    ProviderSecretSpec("google", "GOOGLE_CLIENTSECRET", "client_secret"),
-    ProviderSecretSpec("okta", "OKTA_CLIENTSECRET", "client_secret"),
-    ProviderSecretSpec("oidc", "OIDC_CLIENT_SECRET", "client_secret"),
+    ProviderSecretSpec("GITLAB_SECRET", lambda auth: _oauth(auth.gitlab)),
+    ProviderSecretSpec("GOOGLE_CLIENTSECRET", lambda auth: _oauth(auth.google)),
+    ProviderSecretSpec("OKTA_CLIENTSECRET", lambda auth: _oauth(auth.okta)),
+    ProviderSecretSpec("OIDC_CLIENT_SECRET", lambda auth: _oauth(auth.oidc)),
 )
 
 
@@ -138,10 +147,10 @@ class AuthSecrets(pulumi.ComponentResource):
         supplied: dict[str, pulumi.Output[str]] = {}
         existing: dict[str, SecretKeyRef] = {}
         for spec in SECRET_VARIABLES:
-            provider: Optional[ProviderSecret] = getattr(auth, spec.section)
-            if provider is None:
+            found = spec.find(auth)
+            if found is None:
                 continue
-            value: Optional[SecretStr] = getattr(provider, spec.field)
+            provider, value = found
             if value is not None:
                 supplied[spec.variable] = pulumi.Output.secret(value.get_secret_value())
             elif provider.existing_secret:

@@ -14,7 +14,7 @@ from typing import Any, Optional, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall.database.contract import DatabaseConnection, Placement, SecretKeyRef
+from heimdall.database.contract import DatabaseConnection, Placement, SecretKeyRef, Toleration
 from heimdall.settings.guardrails import ContainerSecurityContext, PodSecurityContext
 from heimdall.settings.root import Settings
 from heimdall.settings.types import Resources
@@ -211,7 +211,7 @@ def stack_placement(settings: Settings) -> Placement:
     """Where every pod of the stack runs, from the settings."""
     return Placement(
         node_selector=dict(settings.node_selector),
-        tolerations=tuple(settings.tolerations),
+        tolerations=tuple(Toleration(**t.model_dump()) for t in settings.tolerations),
         image_pull_secrets=tuple(settings.image_pull_secrets),
     )
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pulumi
 
-from heimdall.settings import Settings, SettingsError, load_settings
+from heimdall.settings.loader import SettingsError, load_settings
+from heimdall.settings.root import Settings
 from heimdall.settings.secrecy import plain_secret_leaf, stack_file_secure_leaves
 from heimdall.stack import Heimdall
 

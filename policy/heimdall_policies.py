@@ -1,8 +1,9 @@
 """The guardrails `pulumi preview` and `pulumi up` enforce: a Pulumi policy pack.
 
 Every policy is mandatory. They read resources as the engine sees them (camelCase inputs)
-and import nothing of the program but the provider registry and the providers' checks
-(standard library only), so the pack also guards stacks this program did not build.
+and import nothing of the program but the provider registry (the providers' settings
+models: pydantic) and the providers' checks (standard library only), so the pack also
+guards stacks this program did not build.
 
 Kubernetes workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob),
 every container including init containers:
@@ -36,8 +37,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-# The pack runs from policy/ in a virtualenv of its own; the database providers' checks
-# live in their packages in the project (standard library only), one directory up.
+# The pack runs from policy/ in a virtualenv of its own (pulumi-policy and pydantic); the
+# registry and the database providers' checks live in the project, one directory up.
 _PROJECT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT not in sys.path:
     sys.path.insert(0, _PROJECT)
@@ -51,7 +52,7 @@ from pulumi_policy import (  # noqa: E402
 )
 
 from heimdall.database import registry  # noqa: E402
-from heimdall.database.provider import PolicyChecks  # noqa: E402
+from heimdall.database.facts import Check, PolicyChecks  # noqa: E402
 from heimdall.engine_values import get_path  # noqa: E402
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -223,18 +224,17 @@ kubernetes_no_secrets_in_config_maps = ResourceValidationPolicy(
 
 def provider_checks() -> list[PolicyChecks]:
     """Every registered database provider's checks (its package's policy.py)."""
-    found = []
-    for provider in registry.PROVIDERS:
-        module = registry.part(provider, "policy")
-        if module is not None:
-            found.append(module.CHECKS)
-    return found
+    return [checks for provider in registry.PROVIDERS if (checks := provider.policy()) is not None]
 
 
-def _provider_policy(kind: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+def _provider_policy(
+    kind: Callable[[PolicyChecks], Optional[Check]],
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    """A policy running one kind of check (`kind` picks it) of every provider."""
+
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         for checks in provider_checks():
-            check = getattr(checks, kind)
+            check = kind(checks)
             if check is not None:
                 check(args.resource_type, args.props, lambda message: report_violation(message, None))
 
@@ -264,25 +264,25 @@ managed_database_encrypted = ResourceValidationPolicy(
     name="managed-database-encrypted",
     description="Managed database storage is encrypted at rest.",
     enforcement_level=MANDATORY,
-    validate=_provider_policy("encrypted"),
+    validate=_provider_policy(lambda checks: checks.encrypted),
 )
 managed_database_private = ResourceValidationPolicy(
     name="managed-database-private",
     description="Managed databases are not public, or public only to explicit networks.",
     enforcement_level=MANDATORY,
-    validate=_provider_policy("private"),
+    validate=_provider_policy(lambda checks: checks.private),
 )
 managed_database_tls = ResourceValidationPolicy(
     name="managed-database-tls",
     description="Managed databases force TLS on every connection.",
     enforcement_level=MANDATORY,
-    validate=_provider_policy("tls"),
+    validate=_provider_policy(lambda checks: checks.tls),
 )
 managed_database_backups = ResourceValidationPolicy(
     name="managed-database-backups",
     description="Managed databases take automated backups.",
     enforcement_level=MANDATORY,
-    validate=_provider_policy("backups"),
+    validate=_provider_policy(lambda checks: checks.backups),
 )
 managed_database_deletion_protection = ResourceValidationPolicy(
     name="managed-database-deletion-protection",

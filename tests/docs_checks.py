@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from heimdall.settings import settings_model
+from heimdall.settings.root import Settings
 from heimdall.tooling import render
 from heimdall.tooling.reference import rows
 from tests.docs import PLACEHOLDER, REPO, Command, substituted
@@ -139,7 +139,7 @@ def facts() -> Facts:
 @functools.lru_cache(maxsize=1)
 def settings_keys() -> dict[str, str]:
     """Every documented key path -> its type, from the configuration reference."""
-    return {key: type_ for key, type_, _default, _description in rows(settings_model())}
+    return {key: type_ for key, type_, _default, _description in rows(Settings)}
 
 
 def is_settings_key(path: str) -> bool:

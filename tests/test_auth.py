@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from tests.conftest import containers, env_of
 
 TEST_CA = Path(__file__).parent / "data" / "test-ca.pem"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from tests.conftest import containers
 from tests.pods import template_of
 

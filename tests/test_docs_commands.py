@@ -37,8 +37,8 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.settings import SettingsError, parse_settings, settings_model
-from heimdall.settings.loader import settings_from_config
+from heimdall.settings.loader import SettingsError, parse_settings, settings_from_config
+from heimdall.settings.root import Settings
 from heimdall.tooling import render
 from heimdall.tooling.reference import rows
 from heimdall.tooling.schema import stack_file_schema
@@ -347,7 +347,7 @@ def _table_rows(text: str) -> Iterator[tuple[list[str], list[str]]]:
 def test_defaults_in_the_docs_tables_are_the_models(page: Path) -> None:
     """A settings table's default (`backup.retention` ... `7`) is the reference's, where
     both are one literal; README's generated reference is tests/tooling/test_reference.py's."""
-    reference = {key: default for key, _type, default, _description in rows(settings_model())}
+    reference = {key: default for key, _type, default, _description in rows(Settings)}
     wrong = []
     for header, cells in _table_rows(page.read_text()):
         key = re.fullmatch(r"`([^`]+)`", cells[0])

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling.render import validate_manifests
 
 GATEWAY = {

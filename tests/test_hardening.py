@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling.render import run_stack_file, validate_manifests
 from tests.conftest import STACK_FILES, containers
 from tests.pods import all_containers, pod_templates, template_of

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling import deploy_plan as dp
 from tests.conftest import containers
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from heimdall.settings import SettingsError
-from heimdall.settings.loader import parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling import render
 from heimdall.workload import NGINX_STICKY_ANNOTATIONS, TRAEFIK_STICKY_ANNOTATIONS
 

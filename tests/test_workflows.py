@@ -393,7 +393,7 @@ def test_the_requirements_command_names_each_stack_files_provider_sdk():
         provider = json.loads(load_stack_file(str(path)).config.get("heimdall:database", "{}")).get(
             "provider", "embedded"
         )
-        extra = registry.spec(provider).extra
+        extra = registry.find(provider).extra
         printed = out.getvalue().split()
         assert printed == ([] if extra is None else ["--extra", extra])
 

@@ -54,7 +54,7 @@ def test_config_map_holds_the_plain_contract(build) -> None:
 def test_managed_keys_win_over_extra_env(build) -> None:
     # An env entry for a variable the program sets would be silently ignored: refused,
     # naming it (heimdall/settings/env.py); the program's own values stand.
-    from heimdall.settings import SettingsError, parse_settings
+    from heimdall.settings.loader import SettingsError, parse_settings
 
     for name in ("NODE_ENV", "DATABASE_HOST"):
         with pytest.raises(SettingsError, match=rf"^heimdall:env: env\.{name} is set by the program itself"):

@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from heimdall.settings import SettingsError  # noqa: E402
+from heimdall.settings.loader import SettingsError  # noqa: E402
 from heimdall.tooling import reference, render  # noqa: E402
 
 

@@ -1,8 +1,10 @@
 """`build_database`: the chosen provider's component, declared from the stack's settings.
 
-It hands the provider a `DatabaseRequest` (its own section, the shared database settings,
-where its objects go) and returns the provider's `DatabaseConnection`. The component's
-module is imported only here, so a stack imports only its own provider's SDK.
+It converts the settings into the contract's own value types (the TLS request, the object
+store; `kube.stack_placement` makes the `Placement`) and hands the chosen provider (the
+stack's member of the `database` union) a `DatabaseRequest`; the provider declares its
+component and returns its `DatabaseConnection`. The component's module is imported only by
+its provider's `build`, so a stack imports only its own provider's SDK.
 """
 
 from __future__ import annotations
@@ -13,18 +15,44 @@ import pulumi
 
 from heimdall.database import registry
 from heimdall.database.contract import (
+    ConfigMapKeyRef,
     DatabaseConnection,
     DatabaseRequest,
+    ObjectStore,
     PasswordSource,
     Placement,
+    TlsRequest,
 )
-from heimdall.settings.database import DatabaseSettings
+from heimdall.database.provider import DatabaseProvider
+from heimdall.settings.database import ConfigMapRef, DatabaseTlsSettings
 from heimdall.settings.operations import BackupS3
+
+
+def tls_request(tls: DatabaseTlsSettings) -> TlsRequest:
+    """The effective `database.tls` as the contract's `TlsRequest`."""
+    if isinstance(tls.ca, ConfigMapRef):
+        return TlsRequest(mode=tls.mode, ca=ConfigMapKeyRef(tls.ca.name, tls.ca.key))
+    return TlsRequest(mode=tls.mode, ca_pem=tls.ca_pem(), auto_ca=tls.ca == "auto")
+
+
+def object_store(s3: Optional[BackupS3]) -> Optional[ObjectStore]:
+    """`backup.s3` as the contract's `ObjectStore` (under this stack's key prefix)."""
+    if s3 is None:
+        return None
+    return ObjectStore(
+        bucket=s3.bucket,
+        prefix=s3.key_prefix(pulumi.get_stack()),
+        region=s3.region,
+        secret=s3.existing_secret,
+        access_key_id_key=s3.access_key_id_key,
+        secret_access_key_key=s3.secret_access_key_key,
+        endpoint=s3.endpoint,
+    )
 
 
 def build_database(
     name: str,
-    database: DatabaseSettings,
+    database: registry.DatabaseChoice,
     namespace: pulumi.Input[str],
     password: PasswordSource,
     placement: Placement,
@@ -32,22 +60,18 @@ def build_database(
     backup_s3: Optional[BackupS3] = None,
 ) -> DatabaseConnection:
     """Declare the chosen provider's resources and return its connection."""
-    spec = registry.spec(database.provider)
-    module = registry.part(database.provider, "component")
-    if module is None:
-        raise LookupError(f"database provider {database.provider!r} has no component module")
-    request: DatabaseRequest[object] = DatabaseRequest(
-        section=database.section,
+    request: DatabaseRequest[None] = DatabaseRequest(
+        section=None,
         name=database.name,
         username=database.username,
         port=database.port,
-        tls=database.tls,
+        tls=tls_request(database.tls),
         protect=not database.allow_destroy,
         namespace=namespace,
         password=password,
         placement=placement,
-        backup_s3=backup_s3,
+        object_store=object_store(backup_s3),
     )
-    component = getattr(module, spec.component)(name, request, opts)
-    connection: DatabaseConnection = component.connection
-    return connection
+    # Every member of the union is a provider: mypy checks each against the protocol here.
+    provider: DatabaseProvider = database
+    return provider.build(name, request, opts)

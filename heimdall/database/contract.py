@@ -3,6 +3,9 @@
 A provider gets a `DatabaseRequest`: its own settings section, the database settings every
 provider shares, and where its Kubernetes objects go. It returns a `DatabaseConnection`:
 all a client needs, whichever provider made the database.
+
+The contract is made of its own value types and imports no settings model: the program
+(`build.py`) converts the settings into them (`TlsRequest`, `Toleration`, `ObjectStore`).
 """
 
 from __future__ import annotations
@@ -14,11 +17,8 @@ from typing import Generic, Literal, Optional, TypeVar, Union
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall.settings.database import DatabaseTlsSettings
-from heimdall.settings.guardrails import Toleration
-from heimdall.settings.operations import BackupS3
-
 SectionT = TypeVar("SectionT")
+OtherSectionT = TypeVar("OtherSectionT")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,47 @@ class DatabaseTls:
 
 
 @dataclass(frozen=True)
+class TlsRequest:
+    """The TLS the stack asks of a provider (`database.tls` with the provider's defaults).
+
+    `ca`: a ConfigMap key the user manages; `ca_pem`: the CA's text (a PEM file of the
+    repository); `auto_ca`: the provider's own server CA (`ca: auto`). At most one is set,
+    and only with mode verify.
+    """
+
+    mode: Literal["disable", "require", "verify"] = "disable"
+    ca: Optional[ConfigMapKeyRef] = None
+    ca_pem: Optional[str] = None
+    auto_ca: bool = False
+
+
+@dataclass(frozen=True)
+class Toleration:
+    """A pod toleration (the Kubernetes Toleration's fields)."""
+
+    key: Optional[str] = None
+    operator: str = "Equal"
+    value: Optional[str] = None
+    effect: Optional[str] = None
+    toleration_seconds: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """The stack's S3-compatible object store (`backup.s3`), for a provider that archives
+    into it itself: the bucket, the key prefix of this stack, the endpoint (None: AWS S3),
+    the region, and the user's Secret holding the key pair."""
+
+    bucket: str
+    prefix: str
+    region: str
+    secret: str
+    access_key_id_key: str
+    secret_access_key_key: str
+    endpoint: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class PasswordSource:
     """Where the database password comes from, as the secrets settings decide.
 
@@ -84,13 +125,28 @@ class DatabaseRequest(Generic[SectionT]):
     name: str  # database.name
     username: str  # database.username
     port: int  # database.port
-    tls: DatabaseTlsSettings  # database.tls, with the provider's defaults applied
+    tls: TlsRequest  # database.tls, with the provider's defaults applied
     protect: bool  # protect stateful resources (not database.allowDestroy)
     namespace: pulumi.Input[str]
     password: PasswordSource
     placement: Placement = Placement()
     # backup.s3, the stack's object store, for a provider that archives into it itself.
-    backup_s3: Optional[BackupS3] = None
+    object_store: Optional[ObjectStore] = None
+
+    def with_section(self, section: OtherSectionT) -> DatabaseRequest[OtherSectionT]:
+        """This request for a provider whose section is `section`."""
+        return DatabaseRequest(
+            section=section,
+            name=self.name,
+            username=self.username,
+            port=self.port,
+            tls=self.tls,
+            protect=self.protect,
+            namespace=self.namespace,
+            password=self.password,
+            placement=self.placement,
+            object_store=self.object_store,
+        )
 
 
 @dataclass(frozen=True)

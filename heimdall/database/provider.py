@@ -1,67 +1,79 @@
-"""What a database provider package is made of, and the spec it declares.
+"""What a database provider is: the `DatabaseProvider` protocol its member implements.
 
-A provider is a package (under heimdall/database/, or anywhere importable) with:
+A provider is a package (under heimdall/database/, or anywhere importable) whose
+`settings.py` defines its member of the `database` union: a `DatabaseSettings` with its
+`provider` literal and its section, which is also the provider. The registry
+(`registry.py`) names that class, one line per provider. The member holds the provider's
+facts as class variables (its section's key and description, whether it is a managed
+cloud, the SDK it needs; its name is its `provider` literal's value) and reaches the rest
+of the package through typed methods, each importing its module when called:
 
-- `settings.py`: its settings section (a pydantic model), its validation rules, and
-  `PROVIDER`, a `ProviderSpec`. It imports no cloud SDK: the settings load for every
-  stack, the SDK only for the stack that uses the provider;
-- `component.py`: the `pulumi.ComponentResource` named by `ProviderSpec.component`, taking
-  a `DatabaseRequest` and exposing a `DatabaseConnection` as `.connection`;
-- optionally `mocks.py` with `COMPUTED` (type token -> what the offline render's mocks
-  fill in for that resource), `plan.py` with `AWAITED` (type token -> what `pulumi up`
-  waits for, for the deploy plan) and `policy.py` with `CHECKS` (its resources' policy
-  checks; standard library only, since the policy pack runs without the program's
-  dependencies).
+- `component.py`: the `pulumi.ComponentResource` that takes a `DatabaseRequest` and
+  exposes a `DatabaseConnection` as `.connection` (the only module importing the SDK);
+- optionally `mocks.py` (what the offline render's mocks fill in for its resources),
+  `plan.py` (what `pulumi up` waits for, for the deploy plan) and `policy.py` (its
+  resources' policy checks; standard library only, since the policy pack runs without the
+  program's dependencies but pydantic).
 
-The registry (`registry.py`) maps each `database.provider` value to its package and the
-key of its settings section.
+`settings.py` imports no cloud SDK and nothing of pulumi at run time. The defaults (no
+mocks, plan or policy facts; not managed; no SDK) are the shared `DatabaseSettings`'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar, Optional, Protocol
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    import pulumi
 
-    from heimdall.settings.database import DatabaseSettings, DatabaseTlsSettings
-    from heimdall.settings.root import Settings
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+    from heimdall.database.facts import Computed, PolicyChecks
+    from heimdall.settings.database import DatabaseTlsSettings
 
 
-@dataclass(frozen=True)
-class ProviderSpec:
-    """How the settings and the program use one provider."""
+class DatabaseProvider(Protocol):
+    """One database provider, as the settings, the program and the tooling see it: its
+    member of the `database` union."""
 
-    model: type[BaseModel]  # the settings model of its section (named in the registry)
-    description: str  # the section's line in the configuration reference
-    component: str  # class name of the ComponentResource in the package's component.py
+    provider_name: ClassVar[str]  # the value of `database.provider` (its literal's)
+    section: ClassVar[str]  # the key of its settings section under `database` (camelCase)
+    description: ClassVar[str]  # the section's line in the configuration reference
     # A managed cloud database: the server accepts TLS only, and the provider creates the
     # user with a password it must know (so not one from secrets.existingSecret).
-    managed: bool = False
+    managed: ClassVar[bool]
     # Why the section is needed when it is missing; None: the section's defaults apply.
-    missing_section: Optional[str] = None
-    sdk: Optional[str] = None  # module of the SDK the component imports, e.g. pulumi_aws
+    missing_section: ClassVar[Optional[str]]
+    sdk: ClassVar[Optional[str]]  # module of the SDK its component imports, e.g. pulumi_aws
     # The pyproject.toml extra that installs that SDK from uv.lock (`uv sync --extra aws`).
-    extra: Optional[str] = None
-    # (database settings, the section) -> the effective database.tls; raises ValueError
-    # with one sentence on a setting the provider cannot serve.
-    rules: Optional[Callable[[DatabaseSettings, Any], DatabaseTlsSettings]] = None
-    # Rules over the whole stack's settings (e.g. where the password comes from).
-    stack_rules: Optional[Callable[[Settings], None]] = None
+    extra: ClassVar[Optional[str]]
 
+    def effective_tls(self) -> DatabaseTlsSettings:
+        """The effective `database.tls`: the provider's defaults applied; ValueError with
+        one sentence on a setting it cannot serve."""
+        ...
 
-@dataclass(frozen=True)
-class PolicyChecks:
-    """A provider's checks for the policy pack: each gets the resource's type token, its
-    inputs as the engine sees them (camelCase) and a `report(message)` callback; the
-    deletion-protection check also whether the resource is protected. Standard library
-    only."""
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        """Declare its component (the class in its component.py), with `request` completed
+        by its section; return the connection."""
+        ...
 
-    encrypted: Optional[Callable[[str, Any, Callable[[str], None]], None]] = None
-    private: Optional[Callable[[str, Any, Callable[[str], None]], None]] = None
-    tls: Optional[Callable[[str, Any, Callable[[str], None]], None]] = None
-    backups: Optional[Callable[[str, Any, Callable[[str], None]], None]] = None
-    # (type token, inputs, protected, report); called for production stacks only.
-    deletion_protection: Optional[Callable[[str, Any, bool, Callable[[str], None]], None]] = None
+    @classmethod
+    def mocks(cls) -> Mapping[str, Computed]:
+        """What the offline render's mocks fill in for its resources, by type token."""
+        ...
+
+    @classmethod
+    def plan(cls) -> Mapping[str, str]:
+        """What `pulumi up` waits for among its resources, by type token."""
+        ...
+
+    @classmethod
+    def policy(cls) -> Optional[PolicyChecks]:
+        """Its resources' policy checks."""
+        ...

@@ -1,95 +1,64 @@
 """The provider registry: the one list of database providers.
 
-`database.provider` -> the provider's package. Adding a provider is its package (see
-`provider.py` for what it holds) plus one line here. Everything else finds providers
-through this map: the settings model (each provider's section and rules), the component
-a stack builds, the offline render's mocks, the deploy plan and the policy pack. Parts
-are imported only when asked for, so a stack never imports a cloud SDK it does not use,
-and this module imports nothing but the standard library (the policy pack reads it).
+Adding a provider is its package (see `provider.py` for what it holds) plus one line in
+`DatabaseChoice`: its member of the `database` union, with its import. The union is the
+type of `Settings.database` (discriminated by `provider`), so mypy and the JSON Schema see
+every member; everything else reaches providers through the members' typed class
+variables and methods (`DatabaseProvider`): the component a stack builds, the offline
+render's mocks, the deploy plan, the policy pack and the install hints. A member imports
+its component, mocks, plan and policy modules only when asked, so a stack never imports a
+cloud SDK it does not use, and this module imports the members' settings (pydantic and the
+standard library) and nothing of pulumi.
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Optional
+import importlib.util
+import typing
+from typing import Optional, Union
 
-if TYPE_CHECKING:
-    from heimdall.database.provider import ProviderSpec
+from heimdall.database.aws_rds.settings import AwsRdsSettings
+from heimdall.database.azure_postgres.settings import AzurePostgresSettings
+from heimdall.database.cloudnative_pg.settings import CloudNativePgSettings
+from heimdall.database.embedded.settings import EmbeddedSettings
+from heimdall.database.external.settings import ExternalSettings
+from heimdall.database.gcp_cloudsql.settings import CloudSqlSettings
+from heimdall.settings.database import DatabaseSettings
 
+# One line per provider. The first is the default of `database.provider`.
+DatabaseChoice = Union[
+    EmbeddedSettings,
+    ExternalSettings,
+    AwsRdsSettings,
+    CloudSqlSettings,
+    AzurePostgresSettings,
+    CloudNativePgSettings,
+]
 
-@dataclass(frozen=True)
-class Entry:
-    package: str  # the provider's package
-    # Its section under `database` (camelCase): known without importing the package, so
-    # that a stack validates only its own provider's section model.
-    section: str
-
-
-PROVIDERS: dict[str, Entry] = {
-    "embedded": Entry("heimdall.database.embedded", "embedded"),
-    "external": Entry("heimdall.database.external", "external"),
-    "aws-rds": Entry("heimdall.database.aws_rds", "awsRds"),
-    "gcp-cloudsql": Entry("heimdall.database.gcp_cloudsql", "cloudSql"),
-    "azure-postgres": Entry("heimdall.database.azure_postgres", "azure"),
-    "cloudnative-pg": Entry("heimdall.database.cloudnative_pg", "cloudNativePg"),
-}
-
-
-def part(provider: str, name: str) -> Optional[ModuleType]:
-    """The provider package's module `name` (settings, component, mocks, plan, policy),
-    or None when the package has none."""
-    package = PROVIDERS[provider].package
-    try:
-        return importlib.import_module(f"{package}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{package}.{name}":
-            raise  # the module exists but needs something missing
-        return None
+PROVIDERS: tuple[type[DatabaseSettings], ...] = typing.get_args(DatabaseChoice)
+BY_NAME: dict[str, type[DatabaseSettings]] = {p.provider_name: p for p in PROVIDERS}
+DEFAULT = PROVIDERS[0]
 
 
-def spec(provider: str) -> ProviderSpec:
-    module = part(provider, "settings")
-    if module is None:
-        raise LookupError(f"database provider {provider!r} has no settings module")
-    found: ProviderSpec = module.PROVIDER
-    return found
+def names() -> list[str]:
+    """Every provider's `database.provider` value, sorted (for messages)."""
+    return sorted(BY_NAME)
 
 
-_COLLECTED: dict[tuple[object, ...], dict[str, Any]] = {}
+def find(name: str) -> type[DatabaseSettings]:
+    """The provider named `name`; KeyError for an unknown one (the settings refuse it)."""
+    return BY_NAME[name]
 
 
-def collect(name: str, attribute: str) -> dict[str, Any]:
-    """`attribute` (a dict) of every provider's module `name`, merged in registry order:
-    for example every provider's mocks.COMPUTED."""
-    key = (name, attribute, *PROVIDERS.items())
-    if key not in _COLLECTED:
-        merged: dict[str, Any] = {}
-        for provider in PROVIDERS:
-            module = part(provider, name)
-            if module is not None:
-                merged.update(getattr(module, attribute, {}))
-        _COLLECTED[key] = merged
-    return _COLLECTED[key]
-
-
-def package_path(provider: str) -> str:
-    """The provider package's directory, relative to the project (for install hints)."""
-    return PROVIDERS[provider].package.replace(".", "/")
-
-
-def missing_sdk(provider: str) -> Optional[str]:
+def missing_sdk(name: str) -> Optional[str]:
     """One line saying how to install the provider's SDK when it is not installed; None
     when it is (or the provider needs none)."""
-    import importlib.util
-
-    provider_spec = spec(provider)
-    needed = provider_spec.sdk
+    provider = find(name)
+    needed = provider.sdk
     if needed is None or importlib.util.find_spec(needed) is not None:
         return None
     return (
-        f"database provider {provider!r} needs the {needed.replace('_', '-')} SDK, which is "
-        f"not installed: run `uv sync --locked --extra {provider_spec.extra}` in the project "
+        f"database provider {name!r} needs the {needed.replace('_', '-')} SDK, which is "
+        f"not installed: run `uv sync --locked --extra {provider.extra}` in the project "
         "(it installs the SDK from uv.lock into .venv; `pulumi install` alone removes it)"
     )

@@ -15,7 +15,6 @@ import pulumi_kubernetes as k8s
 
 from heimdall import kube
 from heimdall.database.contract import ConfigMapKeyRef, DatabaseRequest, DatabaseTls
-from heimdall.settings.database import ConfigMapRef
 
 CA_KEY = "ca.pem"
 
@@ -30,13 +29,13 @@ def client_tls(
     tls = request.tls
     if tls.mode == "disable":
         return DatabaseTls(mode="disable")
-    if tls.ca is None:
+    if tls.ca is not None:
+        return DatabaseTls(mode=tls.mode, ca=tls.ca)
+    if not tls.auto_ca and tls.ca_pem is None:
         return DatabaseTls(mode=tls.mode)
-    if isinstance(tls.ca, ConfigMapRef):
-        return DatabaseTls(mode=tls.mode, ca=ConfigMapKeyRef(tls.ca.name, tls.ca.key))
-    pem: Optional[pulumi.Input[str]] = auto_ca if tls.ca == "auto" else tls.ca_pem()
+    pem: Optional[pulumi.Input[str]] = auto_ca if tls.auto_ca else tls.ca_pem
     if pem is None:  # the settings model allows `auto` only where a provider supplies it
-        raise ValueError(f"database.tls.ca {tls.ca!r} is not available for this provider")
+        raise ValueError("database.tls.ca 'auto' is not available for this provider")
     config_map = k8s.core.v1.ConfigMap(
         f"{name}-ca",
         metadata=kube.metadata(request.namespace, "postgres"),

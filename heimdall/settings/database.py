@@ -1,22 +1,23 @@
-"""`database`: the settings every provider shares, and the provider sections.
+"""`database`: the settings every provider shares, and the TLS rules providers share.
 
 `DatabaseSettings` holds what every provider uses (name, username, port, TLS, the client
-image, protection). Each provider's own section (`database.embedded`, `database.awsRds`,
-...) comes from the provider's package through the registry: `root.settings_model()` adds
-one optional field per registered provider. The validator here checks that exactly the
-chosen provider's section is set, fills in its defaults, and lets the provider's rules
-decide the effective TLS settings.
+image, protection) and the defaults of a provider's facts. Each provider's package
+(heimdall/database/<provider>/settings.py) derives its member of the `database` union from
+it, with its `provider` literal, its own section and its facts: the member is the provider
+(`heimdall.database.provider.DatabaseProvider`). The registry lists the members; this
+module imports nothing from heimdall.database but the facts' value types (for type
+checking).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional, Union, get_args
 
 from pydantic import Field, model_validator
-from pydantic.alias_generators import to_snake
 
-from heimdall.database import registry
 from heimdall.settings.types import (
     PROJECT_ROOT,
     DnsSubdomain,
@@ -26,6 +27,9 @@ from heimdall.settings.types import (
     PgIdentifier,
     Port,
 )
+
+if TYPE_CHECKING:
+    from heimdall.database.facts import Computed, PolicyChecks
 
 
 class ConfigMapRef(Model):
@@ -119,13 +123,56 @@ def check_ca(tls: DatabaseTlsSettings, auto_ca: bool = False) -> DatabaseTlsSett
     return tls
 
 
-def section_field(section: str) -> str:
-    """The model field of a provider section (`awsRds` -> `aws_rds`)."""
-    return to_snake(section)
+@dataclass(frozen=True)
+class StackFacts:
+    """What a provider's rules across sections see of the rest of the stack's settings
+    (`DatabaseSettings.check_stack`), built by `Settings`."""
+
+    namespace: str  # namespace
+    min_replicas: int  # the fewest Heimdall pods in normal operation
+    existing_secret: bool  # secrets.existingSecret is set
+    database_password: bool  # secrets.databasePassword is set
+    restore_from: Optional[str]  # restore.from
+    object_store: bool  # backup.s3 is set
 
 
 class DatabaseSettings(Model):
-    """The shared database settings; `root.settings_model()` adds the provider sections."""
+    """The database settings every provider shares: the base of each member of the
+    `database` union (`heimdall.database.registry.DatabaseChoice`), which adds its
+    `provider` literal, its own section, its facts and its methods (`effective_tls`,
+    `build`: see `heimdall.database.provider.DatabaseProvider`)."""
+
+    # The provider's facts (DatabaseProvider), the defaults here. `provider_name` is the
+    # member's `provider` literal, read from it when the member is defined.
+    provider_name: ClassVar[str] = "embedded"
+    section: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    managed: ClassVar[bool] = False
+    missing_section: ClassVar[Optional[str]] = None
+    sdk: ClassVar[Optional[str]] = None
+    extra: ClassVar[Optional[str]] = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        values = get_args(cls.model_fields["provider"].annotation)
+        if len(values) == 1 and isinstance(values[0], str):
+            cls.provider_name = values[0]
+
+    @classmethod
+    def mocks(cls) -> Mapping[str, Computed]:
+        """What the offline render's mocks fill in for its resources, by type token."""
+        return {}
+
+    @classmethod
+    def plan(cls) -> Mapping[str, str]:
+        """What `pulumi up` waits for among its resources, by type token."""
+        return {}
+
+    @classmethod
+    def policy(cls) -> Optional[PolicyChecks]:
+        """Its resources' policy checks."""
+        return None
 
     provider: str = Field(default="embedded", description="Where the database comes from: embedded (PostgreSQL in the cluster) or external (an existing server); the managed providers are listed in the registry.")
     name: PgDatabaseName = Field(default="heimdall", description="Database name Heimdall uses; a name such as heimdall-database (the Helm chart's) is quoted wherever it reaches SQL.")
@@ -142,40 +189,17 @@ class DatabaseSettings(Model):
         ),
     )
 
-    @model_validator(mode="after")
-    def _provider_and_section(self) -> DatabaseSettings:
-        if self.provider not in registry.PROVIDERS:
-            allowed = ", ".join(sorted(registry.PROVIDERS))
-            raise ValueError(f"provider {self.provider!r} is not one of: {allowed}")
-        chosen = registry.PROVIDERS[self.provider].section
-        for entry in registry.PROVIDERS.values():
-            if entry.section != chosen and getattr(self, section_field(entry.section), None) is not None:
-                raise ValueError(
-                    f"the {entry.section} section is set but provider is "
-                    f"{self.provider!r}; remove it or set provider accordingly"
-                )
-        spec = registry.spec(self.provider)
-        field = section_field(chosen)
-        section = getattr(self, field, None)
-        if section is None:
-            if spec.missing_section is not None:
-                raise ValueError(spec.missing_section)
-            section = spec.model()
-            # Filled in place: a validator's return value is ignored under DatabaseSettings(...).
-            self._fill(field, section)
-        tls = spec.rules(self, section) if spec.rules is not None else check_ca(self.tls)
-        self._fill("tls", tls)
-        return self
-
-    def _fill(self, field: str, value: Any) -> None:
-        object.__setattr__(self, field, value)  # the model is frozen once validated
-        self.__pydantic_fields_set__.add(field)
+    @property
+    def server_major(self) -> Optional[int]:
+        """The server's PostgreSQL major version when the settings say it; None otherwise."""
+        return None
 
     @property
-    def section(self) -> Any:
-        """The chosen provider's settings section."""
-        return getattr(self, section_field(registry.PROVIDERS[self.provider].section))
+    def uses_store(self) -> bool:
+        """Whether the provider archives into (or recovers from) the stack's object store
+        (`backup.s3`) itself."""
+        return False
 
-    @property
-    def managed(self) -> bool:
-        return registry.spec(self.provider).managed
+    def check_stack(self, stack: StackFacts) -> None:
+        """The provider's rules across sections: ValueError with one sentence naming the
+        key it refuses."""

@@ -16,7 +16,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from heimdall.database import registry
-from heimdall.settings.root import Settings, settings_model
+from heimdall.settings.root import Settings
 from heimdall.settings.types import NAMESPACE
 
 
@@ -54,10 +54,13 @@ def _describe(value: Any, loc: str) -> str:
 def _first_error_line(error: ValidationError) -> str:
     errors = error.errors(include_url=False)
     first = errors[0]
+    where = first["loc"]
+    if where[:1] == ("database",) and len(where) > 1 and where[1] in registry.BY_NAME:
+        where = where[:1] + where[2:]  # the union's tag (a provider) is no key
     # A map key can be anything a user typed (even a newline): quote odd ones.
     loc = ".".join(
         str(part) if re.fullmatch(r"[\w-]+", str(part)) else json.dumps(str(part))
-        for part in first["loc"]
+        for part in where
     )
     key = f"{NAMESPACE}:{loc}" if loc else NAMESPACE
     message = first["msg"].removeprefix("Value error, ")
@@ -70,7 +73,7 @@ def _first_error_line(error: ValidationError) -> str:
         line = f"{key}: {message}"
     else:
         # A map's key (loc ends in "[key]") is a name, never a secret value.
-        shown = loc if first["loc"][-1] != "[key]" else ""
+        shown = loc if where[-1] != "[key]" else ""
         line = f"{key} = {_describe(first.get('input'), shown)}: {message}"
     if len(errors) > 1:
         line += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
@@ -83,13 +86,13 @@ def chosen_provider(values: Mapping[str, Any]) -> Optional[str]:
     wrong)."""
     database = values.get("database", {})
     provider = database.get("provider", "embedded") if isinstance(database, dict) else None
-    return provider if isinstance(provider, str) and provider in registry.PROVIDERS else None
+    return provider if isinstance(provider, str) and provider in registry.BY_NAME else None
 
 
 def parse_settings(values: Mapping[str, Any]) -> Settings:
     """Validate plain values (top-level keys without the namespace) into Settings."""
     try:
-        return settings_model(chosen_provider(values)).model_validate(dict(values))
+        return Settings.model_validate(dict(values))
     except ValidationError as error:
         raise SettingsError(_first_error_line(error)) from None
 

@@ -1,17 +1,25 @@
-"""The root of the settings: `Settings` composes every section, and `settings_model()`
-is the model a stack's values are validated with.
+"""The root of the settings: `Settings` composes every section.
 
-`Settings` is the static type the program is written against. The model that validates
-adds, under `database`, one optional section per provider in the registry (with the
-provider's own model and description), so a provider brings its settings with its
-package and nothing here lists providers.
+`database` is the registry's `DatabaseChoice`, a static union discriminated by `provider`:
+each member is a provider's own model (the shared `DatabaseSettings` plus its section), so
+a provider brings its settings with its package and nothing here lists providers. What
+every provider shares type-checks on `settings.database` as it is; a provider's own
+section is reached by narrowing it (`isinstance(settings.database, AwsRdsSettings)`).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from functools import cache
+from typing import Annotated, Optional
 
-from pydantic import AfterValidator, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_snake
 
 from heimdall.database import registry
 from heimdall.settings import rules
@@ -30,7 +38,7 @@ from heimdall.settings.app import (
     Secrets,
 )
 from heimdall.settings.auth import Auth
-from heimdall.settings.database import DatabaseSettings, section_field
+from heimdall.settings.database import DatabaseSettings, StackFacts
 from heimdall.settings.env import check_env
 from heimdall.settings.guardrails import (
     Autoscaling,
@@ -55,6 +63,56 @@ from heimdall.settings.types import (
     Resources,
     requests_and_limits,
 )
+
+
+def _check_provider_and_section(value: object) -> None:
+    """A known provider, its section when it needs one, and no other provider's. A value
+    with one of these wrong is validated first without the sections the provider does not
+    take, so that an error in the keys it does take is named first."""
+    if isinstance(value, DatabaseSettings):
+        return
+    if not isinstance(value, dict):
+        raise ValueError("Input should be a valid dictionary or instance of Database")
+    name = value.get("provider", registry.DEFAULT.provider_name)
+    if isinstance(name, (int, float)) and not isinstance(name, bool):
+        name = str(name)  # as a text field reads it (coerce_numbers_to_str)
+    sections = {key for p in registry.PROVIDERS for key in (p.section, to_snake(p.section))}
+    shared = {key: item for key, item in value.items() if key not in sections}
+    if not isinstance(name, str) or name not in registry.BY_NAME:
+        DatabaseSettings.model_validate(shared)  # names a wrong type of provider, or a key
+        raise ValueError(f"provider {name!r} is not one of: {', '.join(registry.names())}")
+    chosen = registry.find(name)
+    own = {chosen.section, to_snake(chosen.section)}
+
+    def given(section: str) -> bool:
+        return value.get(section) is not None or value.get(to_snake(section)) is not None
+
+    other = next((p for p in registry.PROVIDERS if p is not chosen and given(p.section)), None)
+    missing = not given(chosen.section) and chosen.missing_section is not None
+    if other is None and not missing:
+        return
+    if given(chosen.section):
+        own_values = {k: v for k, v in value.items() if k in own}
+        _database_adapter().validate_python({**shared, "provider": name, **own_values})
+    else:
+        DatabaseSettings.model_validate(shared)
+    if other is not None:
+        raise ValueError(
+            f"the {other.section} section is set but provider is {name!r}; remove it "
+            "or set provider accordingly"
+        )
+    raise ValueError(chosen.missing_section)
+
+
+# `Settings.database`: one of the providers' members, picked by `provider` (which the
+# before-validator sets to the default provider's when a stack leaves it out).
+Database = Annotated[registry.DatabaseChoice, Field(discriminator="provider")]
+
+
+@cache
+def _database_adapter() -> TypeAdapter[registry.DatabaseChoice]:
+    """The union on its own (made when a refusal needs it: most stacks never do)."""
+    return TypeAdapter(Database)
 
 
 class Settings(Model):
@@ -88,9 +146,11 @@ class Settings(Model):
         "password (http://user:pw@proxy).",
     )
     external_url: Optional[ExternalUrl] = Field(default=None, description="EXTERNAL_URL, the URL users reach Heimdall at: a bare origin (https://host[:port]), no path and no trailing slash, since Heimdall appends /authn/... itself; derived from the ingress when unset.")
-    # The field's model is DatabaseSettings plus every registered provider's section:
-    # settings_model() builds it from the registry.
-    database: DatabaseSettings = Field(default_factory=lambda: database_model()(), description="The database: provider and its settings.")
+    database: Database = Field(
+        default_factory=lambda: registry.DEFAULT(),
+        validate_default=True,
+        description="The database: provider and its settings.",
+    )
     secrets: Secrets = Field(default=Secrets(), description="Heimdall's secrets: generated, supplied as Pulumi secrets, or an existing Secret.")
     admin: Admin = Field(default=Admin(), description="The administrator account.")
     migration: Migration = Field(default=Migration(), description="The migration Job.")
@@ -170,10 +230,23 @@ class Settings(Model):
         description="Rolling update of the Heimdall pods; see docs/upgrades.md.",
     )
 
+    @field_validator("database", mode="before")
+    @classmethod
+    def _provider_and_section(cls, value: object) -> object:
+        _check_provider_and_section(value)
+        if isinstance(value, dict) and "provider" not in value:
+            return {"provider": registry.DEFAULT.provider_name, **value}
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _effective_tls(cls, database: registry.DatabaseChoice) -> registry.DatabaseChoice:
+        """`database.tls` as the provider's defaults and rules make it."""
+        return database.model_copy(update={"tls": database.effective_tls()})
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
-        provider = registry.spec(self.database.provider)
-        if provider.managed and self.secrets.existing_secret:
+        if self.database.managed and self.secrets.existing_secret:
             raise ValueError(
                 f"database provider {self.database.provider!r} sets the database user's "
                 "password when it creates the instance, so it cannot take DATABASE_PASSWORD "
@@ -181,8 +254,16 @@ class Settings(Model):
                 "(secrets.jwtSecret, ...) and let the provider generate the password, or set "
                 "secrets.databasePassword"
             )
-        if provider.stack_rules is not None:
-            provider.stack_rules(self)
+        self.database.check_stack(
+            StackFacts(
+                namespace=self.namespace,
+                min_replicas=self.min_replicas,
+                existing_secret=bool(self.secrets.existing_secret),
+                database_password=self.secrets.database_password is not None,
+                restore_from=self.restore.from_,
+                object_store=self.backup.s3 is not None,
+            )
+        )
         tls = self.database.tls
         if (self.backup_enabled or self.restore.from_) and tls.mode == "verify" and tls.ca is None:
             # Heimdall (Node) has its own CA bundle; pg_dump/pg_restore in the official
@@ -193,7 +274,13 @@ class Settings(Model):
                 "verify set database.tls.ca (the server's CA bundle), or turn backup off"
             )
         self._guardrail_checks()
-        rules.check(self)
+        rules.pod_annotations_fit(self.annotations, self.pod_annotations)
+        rules.dump_client_not_older_than_server(
+            self.database, self.backup_enabled or bool(self.restore.from_)
+        )
+        rules.s3_section_used(self.database, self.backup, self.backup_enabled)
+        rules.pod_identity_not_overridden(self.pod_security_context, self.security_context)
+        rules.admin_external_auth_has_a_provider(self.admin, self.auth)
         return self
 
     def _guardrail_checks(self) -> None:
@@ -319,48 +406,3 @@ class Settings(Model):
         if self.external_url or self.ingress.enabled or (self.gateway.enabled and self.gateway.hostnames):
             return self.url
         return None
-
-
-_MODELS: dict[tuple[object, ...], tuple[type[DatabaseSettings], type[Settings]]] = {}
-
-
-def _models(provider: Optional[str]) -> tuple[type[DatabaseSettings], type[Settings]]:
-    key = (provider, *registry.PROVIDERS.items())
-    if key not in _MODELS:
-        sections: dict[str, Any] = {}
-        for name, entry in registry.PROVIDERS.items():
-            if provider is None or name == provider:
-                spec = registry.spec(name)
-                kind: Any = Optional[spec.model]
-                description = spec.description
-            else:
-                # Another provider's section: refused by DatabaseSettings when set, so
-                # its model (and its package) need not be loaded to validate this stack.
-                kind, description = Optional[Any], f"Settings of provider {name}."
-            sections[section_field(entry.section)] = (
-                kind,
-                Field(default=None, alias=entry.section, description=description),
-            )
-        database = create_model("Database", __base__=DatabaseSettings, **sections)
-        root = create_model(
-            "Settings",
-            __base__=Settings,
-            database=(
-                database,
-                Field(default_factory=database, description="The database: provider and its settings."),
-            ),
-        )
-        _MODELS[key] = (database, root)
-    return _MODELS[key]
-
-
-def database_model() -> type[DatabaseSettings]:
-    """`DatabaseSettings` with a section for every registered provider."""
-    return _models(None)[0]
-
-
-def settings_model(provider: Optional[str] = None) -> type[Settings]:
-    """`Settings` with a section under `database` for every registered provider: the
-    model the reference and JSON Schema show. With `provider` (a registered one), the
-    model that validates a stack of that provider: only its section's model is loaded."""
-    return _models(provider)[1]

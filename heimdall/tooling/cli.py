@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from heimdall.settings import SettingsError
+from heimdall.settings.loader import SettingsError
 
 if TYPE_CHECKING:
     from heimdall.tooling.render import StackFile
@@ -108,9 +108,9 @@ def _requirements(args: argparse.Namespace) -> int:
     if provider is None:
         given = database.get("provider") if isinstance(database, dict) else database
         print(f"error: heimdall:database.provider {given!r} is not one of: "
-              f"{', '.join(sorted(registry.PROVIDERS))}", file=sys.stderr)
+              f"{', '.join(registry.names())}", file=sys.stderr)
         return 2
-    extra = registry.spec(provider).extra
+    extra = registry.find(provider).extra
     if extra is not None:
         print(f"--extra {extra}")
     else:  # `uv sync --locked $(...)` is then the core alone, a valid command

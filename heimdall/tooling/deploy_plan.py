@@ -56,7 +56,9 @@ def managed_databases() -> dict[str, str]:
     """Cloud resources whose create waits until the instance is available, by type token
     (each database provider's plan.py AWAITED); `pkg:module:Kind` also matches versioned
     tokens such as `pkg:module/v2:Kind`."""
-    found: dict[str, str] = registry.collect("plan", "AWAITED")
+    found: dict[str, str] = {}
+    for provider in registry.PROVIDERS:
+        found.update(provider.plan())
     return found
 
 

@@ -76,8 +76,7 @@ def convert(values: dict[str, Any], release: str, namespace: str, stack: Optiona
 
 
 def main(args: Any) -> int:
-    from heimdall.settings import SettingsError
-    from heimdall.settings.loader import parse_settings
+    from heimdall.settings.loader import SettingsError, parse_settings
 
     path = Path(args.values)
     try:

@@ -79,7 +79,10 @@ CALLS: dict[str, Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]] = {}
 
 def computed_outputs() -> dict[str, Computed]:
     """The program's and every registered provider's computed outputs, by type token."""
-    return {**COMPUTED, **registry.collect("mocks", "COMPUTED")}
+    found = dict(COMPUTED)
+    for provider in registry.PROVIDERS:
+        found.update(provider.mocks())
+    return found
 
 
 def _computed_for(computed: dict[str, Computed], token: str) -> Optional[Computed]:

@@ -24,9 +24,10 @@ import yaml
 
 from heimdall import sdk_private
 from heimdall.engine_values import unwrap_secret
-from heimdall.settings import NAMESPACE, Settings, SettingsError, load_settings
+from heimdall.settings.loader import SettingsError, load_settings
+from heimdall.settings.root import Settings
 from heimdall.settings.secrecy import plain_secret_leaf
-from heimdall.settings.types import PROJECT_ROOT
+from heimdall.settings.types import NAMESPACE, PROJECT_ROOT
 from heimdall.tooling import prerun
 from heimdall.tooling.mocks import (
     UNKNOWN,

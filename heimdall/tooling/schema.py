@@ -19,7 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from heimdall.settings import NAMESPACE, settings_model
+from heimdall.database import registry
+from heimdall.settings.root import Settings
+from heimdall.settings.types import NAMESPACE
 
 SECURE_VALUE: dict[str, Any] = {
     "type": "object",
@@ -31,10 +33,21 @@ SECURE_VALUE: dict[str, Any] = {
 
 
 def settings_schema() -> dict[str, Any]:
-    root = settings_model()
-    schema = root.model_json_schema(by_alias=True)
+    schema = Settings.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    _relax_defaulted(root, schema)
+    _relax_defaulted(Settings, schema)
+    # `database` is one of the providers' models: each section described as the reference
+    # describes it, and `provider` required but for the default provider's (which is what
+    # a stack without `provider` gets), so that exactly one member matches.
+    defs = schema.get("$defs", {})
+    for member in registry.PROVIDERS:
+        definition = defs[member.__name__]
+        definition["properties"][member.section]["description"] = member.description
+        if member is not registry.DEFAULT:
+            definition["required"] = ["provider", *definition.get("required", [])]
+    # OpenAPI's `discriminator` (pydantic writes it for the tagged union) would make an
+    # editor that reads it refuse a `database` without `provider`, which the default takes.
+    schema["properties"]["database"].pop("discriminator", None)
     return schema
 
 

@@ -1,1 +1,1 @@
-"""Tests of heimdall/database/: each provider, TLS, protection, the embedded database."""
+"""Tests of heimdall/database/: the registry, the provider contract, each provider, TLS, protection, the embedded database."""

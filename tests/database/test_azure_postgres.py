@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
 from heimdall.tooling.render import Rendering
 from tests.databases import (
     AZURE,
@@ -195,55 +194,3 @@ def test_options_reach_the_server() -> None:
     assert args["tags"]["environment"] == "production"
 
 
-def test_allow_destroy_lifts_the_protection() -> None:
-    rendering = render(with_settings(AZURE, {"database": {"allowDestroy": True}}))
-    for token in (SERVER, "azure-native:dbforpostgresql:Database", "azure-native:resources:ResourceGroup"):
-        assert one(rendering, token).protect is False
-
-
-def az(extra: dict[str, Any]) -> dict[str, Any]:
-    return with_settings(AZURE, {"database": extra})
-
-
-@pytest.mark.parametrize(
-    ("values", "message"),
-    [
-        (az({"azure": {"delegatedSubnetId": None}}), "private access needs delegatedSubnetId"),
-        (az({"azure": {"publicAccess": True}}), "not both"),
-        (
-            az({"azure": {"delegatedSubnetId": None, "publicAccess": True}}),
-            "publicAccess needs allowedIpRanges",
-        ),
-        (
-            az({"azure": {"delegatedSubnetId": None, "publicAccess": True, "allowedIpRanges": ["0.0.0.0/0"]}}),
-            "must not start at 0.0.0.0",
-        ),
-        (
-            az({"azure": {"delegatedSubnetId": None, "publicAccess": True, "allowedIpRanges": ["0.0.0.0"]}}),
-            "must not start at 0.0.0.0",
-        ),
-        (
-            az({"azure": {"delegatedSubnetId": None, "publicAccess": True, "allowedIpRanges": ["10.0.0.9-10.0.0.1"]}}),
-            "first address is after its last",
-        ),
-        (az({"azure": {"allowedIpRanges": ["203.0.113.0/24"]}}), "only apply with publicAccess"),
-        (
-            az({"azure": {"delegatedSubnetId": None, "publicAccess": True, "allowedIpRanges": ["1.2.3.4"], "privateDnsZoneId": EXISTING_ZONE}}),
-            "privateDnsZoneId only applies with delegatedSubnetId",
-        ),
-        (az({"azure": {"delegatedSubnetId": "postgres-subnet"}}), "String should match pattern"),
-        (az({"azure": {"highAvailability": "ZoneRedundant"}}), "GeneralPurpose or MemoryOptimized"),
-        (az({"azure": {"storageSizeGb": 100}}), "storageSizeGb must be one of"),
-        (az({"azure": {"backupRetentionDays": 3}}), "greater than or equal to 7"),
-        (az({"username": "azure_superuser"}), "is reserved"),
-        (az({"username": "pg_app"}), "is reserved"),
-        (az({"tls": {"mode": "disable"}}), "accepts TLS connections only"),
-        ({"database": {"provider": "azure-postgres"}}, "needs the azure section"),
-        ({**AZURE, "secrets": {"existingSecret": "heimdall-secrets"}}, "cannot take DATABASE_PASSWORD"),
-    ],
-)
-def test_bad_settings_are_refused_with_one_line(values: dict[str, Any], message: str) -> None:
-    with pytest.raises(SettingsError) as error:
-        parse_settings(values)
-    assert message in str(error.value)
-    assert "\n" not in str(error.value)

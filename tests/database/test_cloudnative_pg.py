@@ -15,7 +15,7 @@ import pulumi
 import pytest
 
 from heimdall.database.cloudnative_pg.settings import six_field_schedule
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling import deploy_plan as dp
 from heimdall.tooling.render import Rendering, summary, validate_manifests, write
 from tests.conftest import REPO, containers, env_of
@@ -69,7 +69,7 @@ def error_of(values: dict[str, Any]) -> str:
 
 def test_defaults_three_instances_tls_verified_against_the_operator_ca() -> None:
     database = parse_settings(CNPG).database
-    section = database.section
+    section = database.cloud_native_pg
     assert (section.instances, section.cluster_name, section.operator.install) == (3, "heimdall-db", True)
     assert section.image.reference == "ghcr.io/cloudnative-pg/postgresql:17.11-standard-trixie"
     assert section.backup.enabled is False and section.pdb is True
@@ -105,7 +105,7 @@ def test_a_restore_into_the_folder_it_archives_to_is_refused() -> None:
     same = with_settings(ARCHIVING, {"database": {"cloudNativePg": {"recovery": {"sourceServerName": "heimdall-db"}}}})
     assert "a new cluster must archive into an empty one" in error_of(same)
     renamed = with_settings(same, {"database": {"cloudNativePg": {"clusterName": "heimdall-db-r1"}}})
-    assert parse_settings(renamed).database.section.server_name == "heimdall-db-r1"
+    assert parse_settings(renamed).database.cloud_native_pg.server_name == "heimdall-db-r1"
 
 
 def test_schedules_get_the_seconds_field_the_operator_reads_first() -> None:
@@ -404,14 +404,15 @@ def test_only_the_registry_line_names_the_provider_outside_its_package() -> None
             mentions[path.relative_to(REPO).as_posix()] = lines
     assert mentions == {
         "heimdall/database/registry.py": [
-            '    "cloudnative-pg": Entry("heimdall.database.cloudnative_pg", "cloudNativePg"),'
+            "from heimdall.database.cloudnative_pg.settings import CloudNativePgSettings",
+            "    CloudNativePgSettings,",
         ]
     }
 
 
 def test_the_package_uses_only_the_provider_contract_and_shared_shapes() -> None:
     allowed = re.compile(
-        r"^heimdall\.(database\.(cloudnative_pg(\..+)?|contract|credentials|provider)|kube|settings\.\w+)$"
+        r"^heimdall\.(database\.(cloudnative_pg(\..+)?|contract|credentials|facts|provider)|kube|settings\.\w+)$"
     )
     imported = set()
     for path in PACKAGE.glob("*.py"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from tests.conftest import containers, database_password_secret, env_of
 
 

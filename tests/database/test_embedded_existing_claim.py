@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from heimdall import kube
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from tests.conftest import containers, env_of
 from tests.pg import MISSING_REASON, PostgresServer, postgres_bin_dir, run_script
 

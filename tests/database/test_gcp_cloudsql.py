@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from heimdall.database.gcp_cloudsql.mocks import FAKE_CA_PEM
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import parse_settings
 from heimdall.tooling.render import Rendering
 from tests.conftest import containers, env_of
 from tests.databases import (
@@ -197,12 +197,6 @@ def test_public_ip_is_open_to_the_authorized_networks_only() -> None:
     assert ip["authorizedNetworks"] == [{"name": "heimdall-0", "value": "203.0.113.0/24"}]
 
 
-def test_allow_destroy_lifts_the_protection() -> None:
-    rendering = render(with_settings(CLOUD_SQL, {"database": {"allowDestroy": True}}))
-    assert one(rendering, INSTANCE).protect is False
-    assert one(rendering, "gcp:sql/database:Database").protect is False
-
-
 def test_options_reach_the_instance() -> None:
     rendering = render(
         with_settings(
@@ -239,43 +233,6 @@ def test_options_reach_the_instance() -> None:
     assert settings["userLabels"]["environment"] == "production"
 
 
-def gcp(extra: dict[str, Any]) -> dict[str, Any]:
-    return with_settings(CLOUD_SQL, {"database": extra})
-
-
-@pytest.mark.parametrize(
-    ("values", "message"),
-    [
-        (gcp({"cloudSql": {"publicIp": True}}), "publicIp needs authorizedNetworks"),
-        (
-            gcp({"cloudSql": {"publicIp": True, "authorizedNetworks": ["0.0.0.0/0"]}}),
-            "must not admit every address",
-        ),
-        (gcp({"cloudSql": {"authorizedNetworks": ["203.0.113.0/24"]}}), "only apply with publicIp"),
-        (gcp({"cloudSql": {"network": None}}), "set network (private IP) or publicIp"),
-        (
-            gcp({"cloudSql": {"network": None, "publicIp": True, "authorizedNetworks": ["203.0.113.0/24"]}}),
-            "a direct connection needs the private IP",
-        ),
-        (gcp({"cloudSql": {"network": "heimdall-vpc"}}), "String should match pattern"),
-        (gcp({"cloudSql": {"tier": "db-perf-optimized-N-2"}}), "ENTERPRISE_PLUS"),
-        (gcp({"cloudSql": {"edition": "ENTERPRISE_PLUS"}}), "ENTERPRISE_PLUS"),
-        (gcp({"cloudSql": {"useAuthProxy": True}, "tls": {"mode": "verify"}}), "useAuthProxy"),
-        (gcp({"cloudSql": {"useAuthProxy": True}, "tls": {"mode": "require"}}), "useAuthProxy"),
-        (gcp({"tls": {"mode": "disable"}}), "accepts TLS connections only"),
-        (
-            gcp({"cloudSql": {"useAuthProxy": True, "authProxy": {"serviceAccount": "heimdall"}}}),
-            "String should match pattern",
-        ),
-        ({"database": {"provider": "gcp-cloudsql"}}, "needs the cloudSql section"),
-        ({**CLOUD_SQL, "secrets": {"existingSecret": "heimdall-secrets"}}, "cannot take DATABASE_PASSWORD"),
-    ],
-)
-def test_bad_settings_are_refused_with_one_line(values: dict[str, Any], message: str) -> None:
-    with pytest.raises(SettingsError) as error:
-        parse_settings(values)
-    assert message in str(error.value)
-    assert "\n" not in str(error.value)
 
 
 def test_verify_defaults_to_the_instance_ca() -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from heimdall.settings import PROJECT_ROOT, SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
+from heimdall.settings.types import PROJECT_ROOT
 from tests.conftest import containers
 from tests.databases import (
     AWS_RDS,

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from heimdall.settings import SettingsError, parse_settings
 from heimdall.settings.app import Admin
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.settings.operations import Backup, BackupS3, BackupVolume, Restore
 from heimdall.tooling.render import Rendering, validate_manifests
 from tests.conftest import BuildFn, containers, database_password_secret, env_of

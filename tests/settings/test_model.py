@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from heimdall.settings import Settings, SettingsError, parse_settings, settings_from_config
+from heimdall.settings.loader import SettingsError, parse_settings, settings_from_config
+from heimdall.settings.root import Settings
 from tests.conftest import stack_config
 
 
@@ -167,3 +168,49 @@ def test_trailing_newlines_and_odd_map_keys_are_refused_on_one_line() -> None:
     message = error_of({"env": {"\n": ""}})
     assert message.startswith('heimdall:env."\\n"."[key]" = \'\\n\':')
     assert "must be an environment variable name" in message
+
+
+# --- the database union: provider, sections, and the order of the refusals ---------------------
+
+
+@pytest.mark.parametrize(
+    ("database", "line"),
+    [
+        ({"provider": "x"}, "heimdall:database: provider 'x' is not one of: aws-rds, azure-postgres, cloudnative-pg, embedded, external, gcp-cloudsql"),
+        ({"provider": 5}, "heimdall:database: provider '5' is not one of: "),
+        ({"provider": None}, "heimdall:database.provider = null: Input should be a valid string"),
+        ("embedded", "heimdall:database = 'embedded': Input should be a valid dictionary or instance of Database"),
+        # A key the provider takes is named before what is wrong with the provider or a section.
+        ({"provider": "x", "name": "bad name!"}, "heimdall:database.name = 'bad name!': must be a PostgreSQL database name"),
+        ({"provider": "aws-rds", "name": "bad name!"}, "heimdall:database.name = 'bad name!'"),
+        ({"provider": "x", "foo": 1}, "heimdall:database.foo: unknown key"),
+        # An error inside the chosen member names the key, not the union's tag.
+        ({"embedded": {"persistence": {"size": "10"}}}, "heimdall:database.embedded.persistence.size = '10'"),
+        ({"provider": "external", "external": {"host": "db.example.com"}, "cloudSql": {}}, "heimdall:database: the cloudSql section is set but provider is 'external'"),
+    ],
+)
+def test_the_database_union_refuses_with_one_line_naming_the_key(database: object, line: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        parse_settings({"database": database})
+    assert str(error.value).startswith(line)
+    assert "\n" not in str(error.value)
+
+
+def test_a_pasted_credential_as_the_provider_is_refused_without_echo() -> None:
+    with pytest.raises(SettingsError) as error:
+        parse_settings({"database": {"provider": "https://user:Zq9PasteD@host.example.com"}})
+    assert str(error.value).startswith("heimdall:database: provider holds a URL with a password (not shown)")
+    assert "Zq9PasteD" not in str(error.value)
+
+
+def test_each_provider_gets_its_own_model_and_the_effective_tls() -> None:
+    from heimdall.database.aws_rds.settings import AwsRdsSettings
+    from heimdall.database.embedded.settings import EmbeddedSettings
+    from tests.databases import AWS_RDS
+
+    default = parse_settings({}).database
+    assert isinstance(default, EmbeddedSettings) and default.embedded.image.tag == "17"
+    aws = parse_settings(AWS_RDS).database
+    assert isinstance(aws, AwsRdsSettings) and aws.managed and aws.server_major == 17
+    # The provider's default mode, set by its TLS rules; the stack set only the CA.
+    assert (aws.tls.mode, aws.tls.ca) == ("verify", "certs/rds-global-bundle.pem")

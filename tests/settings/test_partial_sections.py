@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from heimdall.settings import parse_settings, settings_model
+from heimdall.settings.loader import parse_settings
+from heimdall.settings.root import Settings
 from heimdall.settings.types import Model
 from tests.databases import AWS_RDS
 
@@ -43,7 +44,7 @@ def sections_with_defaults() -> list[tuple[str, type[Model], str]]:
             for inner in _models(field.annotation):
                 walk(inner, key)
 
-    walk(settings_model(), "")
+    walk(Settings, "")
     return found
 
 
@@ -87,7 +88,7 @@ def test_a_new_tag_keeps_the_default_repository() -> None:
         {"image": {"tag": "2.13.2"}, "database": {"embedded": {"image": {"tag": "16"}}}}
     )
     assert settings.image.reference == "mitre/heimdall2:2.13.2"
-    assert settings.database.section.image.reference == "postgres:16"
+    assert settings.database.embedded.image.reference == "postgres:16"
 
 
 def test_a_new_memory_limit_keeps_the_requests_and_the_cpu_limit() -> None:
@@ -120,7 +121,7 @@ def test_unset_keys_still_read_as_unset_where_that_matters() -> None:
 
 
 def test_unknown_keys_in_a_partial_section_are_still_refused() -> None:
-    from heimdall.settings import SettingsError
+    from heimdall.settings.loader import SettingsError
 
     with pytest.raises(SettingsError, match=r"^heimdall:image\.tga: unknown key"):
         parse_settings({"image": {"tga": "2.13.2"}})

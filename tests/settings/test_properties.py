@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from heimdall.settings import SettingsError, settings_from_config
+from heimdall.settings.loader import SettingsError, settings_from_config
 from heimdall.tooling import render
 from heimdall.tooling.stack_yaml import StackFileError
 from tests.conftest import stack_config

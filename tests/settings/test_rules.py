@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from heimdall.settings import SettingsError, settings_from_config
+from heimdall.settings.loader import SettingsError, settings_from_config
 from heimdall.settings.secrecy import file_secure_leaves, plain_secret_leaf
 from heimdall.tooling.render import load_stack_file, run_stack_file
 

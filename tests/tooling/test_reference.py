@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heimdall.settings import settings_model
+from heimdall.settings.root import Settings
 from heimdall.tooling.reference import readme_block, reference, rows
 from tests.conftest import REPO
 
@@ -13,7 +13,7 @@ def test_readme_reference_is_current() -> None:
 
 
 def test_every_key_has_a_type_a_default_and_a_description() -> None:
-    found = rows(settings_model())
+    found = rows(Settings)
     keys = [key for key, *_ in found]
     assert len(keys) == len(set(keys))
     for key, type_, default, description in found:

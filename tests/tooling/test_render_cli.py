@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from heimdall.settings import SettingsError
+from heimdall.settings.loader import SettingsError
 from heimdall.tooling import render
 from heimdall.tooling.cli import main
 from tests.conftest import REPO

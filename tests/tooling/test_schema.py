@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from heimdall.settings import SettingsError, settings_model
-from heimdall.settings.loader import settings_from_config
+from heimdall.settings.loader import SettingsError, settings_from_config
+from heimdall.settings.root import Settings
 from heimdall.tooling.cli import main
 from tests.conftest import REPO, STACK_FILES
 
@@ -22,7 +22,7 @@ def schema_from_cli(capsys, *args: str) -> dict:
 
 
 def top_level_keys() -> set[str]:
-    return {field.alias or name for name, field in settings_model().model_fields.items()}
+    return {field.alias or name for name, field in Settings.model_fields.items()}
 
 
 def test_schema_is_the_models_schema_with_camel_case_keys(capsys):
@@ -41,6 +41,28 @@ def test_schema_accepts_valid_settings_and_refuses_unknown_keys(capsys):
     validator = jsonschema.Draft202012Validator(schema_from_cli(capsys))
     assert not list(validator.iter_errors({"replicas": 2, "gateway": {"enabled": False}}))
     assert list(validator.iter_errors({"replica": 2}))
+
+
+def test_database_is_exactly_one_providers_model(capsys):
+    """`database` is a union discriminated by `provider`: each provider's own keys, one
+    member matching a given stack value, as the model reads it (the default provider when
+    `provider` is unset)."""
+    from heimdall.database import registry
+    from tests.databases import AWS_RDS
+
+    schema = schema_from_cli(capsys)
+    members = [option["$ref"].rsplit("/", 1)[-1] for option in schema["properties"]["database"]["oneOf"]]
+    assert members == [provider.__name__ for provider in registry.PROVIDERS]
+    # No OpenAPI discriminator: an editor reading it would refuse `database: {}` (embedded).
+    assert "discriminator" not in schema["properties"]["database"]
+    aws = schema["$defs"]["AwsRdsSettings"]["properties"]
+    assert aws["provider"]["const"] == "aws-rds" and "$ref" in aws["awsRds"]
+    assert aws["awsRds"]["description"] == registry.find("aws-rds").description
+    validator = jsonschema.Draft202012Validator(schema)
+    for database in ({}, {"embedded": {"image": {"tag": "16"}}}, {"provider": "cloudnative-pg"}, AWS_RDS["database"]):
+        assert not list(validator.iter_errors({"database": database})), database
+    for database in ({"provider": "x"}, {"provider": "aws-rds"}, {"awsRds": AWS_RDS["database"]["awsRds"]}):
+        assert list(validator.iter_errors({"database": database})), database
 
 
 @pytest.mark.parametrize("stack", STACK_FILES, ids=lambda p: p.name)
@@ -78,7 +100,7 @@ def test_schema_takes_a_partial_section_as_the_model_does(capsys):
     validator = jsonschema.Draft202012Validator(schema_from_cli(capsys))
     partial = {"image": {"tag": "2.13.2"}, "database": {"embedded": {"image": {"tag": "16"}}}}
     assert not list(validator.iter_errors(partial))
-    settings_model().model_validate(partial)
+    Settings.model_validate(partial)
     assert list(validator.iter_errors({"image": {"tga": "2.13.2"}}))
 
 

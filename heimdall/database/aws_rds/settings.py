@@ -7,11 +7,11 @@ The settings and rules only: importable without pulumi-aws, which the component
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
@@ -20,6 +20,12 @@ from heimdall.settings.database import (
     with_default_mode,
 )
 from heimdall.settings.types import CidrSet, Model, Tags
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+    from heimdall.database.facts import Computed, PolicyChecks
 
 
 def _aws_id(prefix: str) -> Any:
@@ -257,36 +263,68 @@ class AwsRdsDatabase(Model):
         return self
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
-    # Names RDS refuses, refused here before anything is created.
-    if not database.username[0].isalpha() or database.username == "rdsadmin":
-        raise ValueError(
-            f"aws-rds: username {database.username!r} must start with a letter and not be rdsadmin"
-        )
-    if not database.name[0].isalpha() or not database.name.replace("_", "").isalnum():
-        raise ValueError(
-            f"aws-rds: name {database.name!r} must start with a letter and hold only letters, "
-            "digits and '_' (RDS's rule for DBName), such as heimdall_database"
-        )
-    tls = with_default_mode(database.tls, "verify")
-    require_encryption("aws-rds", tls)
-    check_ca(tls)
-    if tls.mode == "verify" and tls.ca is None:
-        raise ValueError(
-            "aws-rds with tls.mode verify needs tls.ca: the RDS CA is not in Node's trust "
-            "store, so Heimdall would fail with 'self signed certificate in certificate "
-            "chain'; set tls.ca to certs/rds-global-bundle.pem"
-        )
-    return tls
+class AwsRdsSettings(DatabaseSettings):
+    """`database` with provider aws-rds: the shared settings and `database.aws_rds`."""
 
+    section: ClassVar[str] = "awsRds"
+    description: ClassVar[str] = "Settings of provider aws-rds (Amazon RDS for PostgreSQL)."
+    missing_section: ClassVar[Optional[str]] = "provider 'aws-rds' needs the awsRds section"
+    sdk: ClassVar[Optional[str]] = "pulumi_aws"
+    extra: ClassVar[Optional[str]] = "aws"
+    managed: ClassVar[bool] = True
+    provider: Literal["aws-rds"] = "aws-rds"
+    aws_rds: AwsRdsDatabase
 
-PROVIDER = ProviderSpec(
-    model=AwsRdsDatabase,
-    description="Settings of provider aws-rds (Amazon RDS for PostgreSQL).",
-    component="AwsRdsPostgres",
-    managed=True,
-    missing_section="provider 'aws-rds' needs the awsRds section",
-    sdk="pulumi_aws",
-    extra="aws",
-    rules=_rules,
-)
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.aws_rds.server_major
+
+    def effective_tls(self) -> DatabaseTlsSettings:
+        # Names RDS refuses, refused here before anything is created.
+        if not self.username[0].isalpha() or self.username == "rdsadmin":
+            raise ValueError(
+                f"aws-rds: username {self.username!r} must start with a letter and not be rdsadmin"
+            )
+        if not self.name[0].isalpha() or not self.name.replace("_", "").isalnum():
+            raise ValueError(
+                f"aws-rds: name {self.name!r} must start with a letter and hold only letters, "
+                "digits and '_' (RDS's rule for DBName), such as heimdall_database"
+            )
+        tls = with_default_mode(self.tls, "verify")
+        require_encryption("aws-rds", tls)
+        check_ca(tls)
+        if tls.mode == "verify" and tls.ca is None:
+            raise ValueError(
+                "aws-rds with tls.mode verify needs tls.ca: the RDS CA is not in Node's trust "
+                "store, so Heimdall would fail with 'self signed certificate in certificate "
+                "chain'; set tls.ca to certs/rds-global-bundle.pem"
+            )
+        return tls
+
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.aws_rds.component import AwsRdsPostgres
+
+        return AwsRdsPostgres(name, request.with_section(self.aws_rds), opts).connection
+
+    @classmethod
+    def mocks(cls) -> Mapping[str, Computed]:
+        from heimdall.database.aws_rds.mocks import COMPUTED
+
+        return COMPUTED
+
+    @classmethod
+    def plan(cls) -> Mapping[str, str]:
+        from heimdall.database.aws_rds.plan import AWAITED
+
+        return AWAITED
+
+    @classmethod
+    def policy(cls) -> Optional[PolicyChecks]:
+        from heimdall.database.aws_rds.policy import CHECKS
+
+        return CHECKS

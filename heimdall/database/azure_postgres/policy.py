@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
-from heimdall.database.provider import PolicyChecks
+from heimdall.database.facts import PolicyChecks
 
 # azure-native tokens, with or without an explicit API version module.
 SERVER = re.compile(r"^azure-native:dbforpostgresql(/v[0-9a-z]+)?:Server$")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
@@ -21,6 +21,12 @@ from heimdall.settings.database import (
     with_default_mode,
 )
 from heimdall.settings.types import Model, Tags, open_to_internet
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+    from heimdall.database.facts import Computed, PolicyChecks
 
 
 def ip_range_bounds(value: str) -> tuple[str, str]:
@@ -210,25 +216,57 @@ class AzurePostgresDatabase(Model):
         return self
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
-    if database.username in AZURE_RESERVED_LOGINS or database.username.startswith("pg_"):
-        raise ValueError(
-            f"azure-postgres: username {database.username!r} is reserved; avoid "
-            + ", ".join(sorted(AZURE_RESERVED_LOGINS))
-            + " and names starting with pg_"
-        )
-    tls = with_default_mode(database.tls, "verify")
-    require_encryption("azure-postgres", tls)
-    return check_ca(tls)
+class AzurePostgresSettings(DatabaseSettings):
+    """`database` with provider azure-postgres: the shared settings and `database.azure`."""
 
+    section: ClassVar[str] = "azure"
+    description: ClassVar[str] = "Settings of provider azure-postgres (Azure Database for PostgreSQL Flexible Server)."
+    missing_section: ClassVar[Optional[str]] = "provider 'azure-postgres' needs the azure section"
+    sdk: ClassVar[Optional[str]] = "pulumi_azure_native"
+    extra: ClassVar[Optional[str]] = "azure"
+    managed: ClassVar[bool] = True
+    provider: Literal["azure-postgres"] = "azure-postgres"
+    azure: AzurePostgresDatabase
 
-PROVIDER = ProviderSpec(
-    model=AzurePostgresDatabase,
-    description="Settings of provider azure-postgres (Azure Database for PostgreSQL Flexible Server).",
-    component="AzurePostgres",
-    managed=True,
-    missing_section="provider 'azure-postgres' needs the azure section",
-    sdk="pulumi_azure_native",
-    extra="azure",
-    rules=_rules,
-)
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.azure.server_major
+
+    def effective_tls(self) -> DatabaseTlsSettings:
+        if self.username in AZURE_RESERVED_LOGINS or self.username.startswith("pg_"):
+            raise ValueError(
+                f"azure-postgres: username {self.username!r} is reserved; avoid "
+                + ", ".join(sorted(AZURE_RESERVED_LOGINS))
+                + " and names starting with pg_"
+            )
+        tls = with_default_mode(self.tls, "verify")
+        require_encryption("azure-postgres", tls)
+        return check_ca(tls)
+
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.azure_postgres.component import AzurePostgres
+
+        return AzurePostgres(name, request.with_section(self.azure), opts).connection
+
+    @classmethod
+    def mocks(cls) -> Mapping[str, Computed]:
+        from heimdall.database.azure_postgres.mocks import COMPUTED
+
+        return COMPUTED
+
+    @classmethod
+    def plan(cls) -> Mapping[str, str]:
+        from heimdall.database.azure_postgres.plan import AWAITED
+
+        return AWAITED
+
+    @classmethod
+    def policy(cls) -> Optional[PolicyChecks]:
+        from heimdall.database.azure_postgres.policy import CHECKS
+
+        return CHECKS

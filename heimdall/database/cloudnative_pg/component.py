@@ -119,7 +119,7 @@ class CloudNativePgCluster(pulumi.ComponentResource):
         )
 
         store: Optional[k8s.apiextensions.CustomResource] = None
-        s3 = request.backup_s3
+        s3 = request.object_store
         if cnpg.uses_store:
             assert s3 is not None  # the settings require backup.s3
             region = k8s.core.v1.Secret(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from heimdall.database.provider import PolicyChecks
+from heimdall.database.facts import PolicyChecks
 
 CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 REJECT_PLAIN_TCP = "hostnossl all all all reject"

@@ -8,15 +8,16 @@ cloudnative-pg 0.29.0) and the Barman Cloud plugin v0.13.0 (chart plugin-barman-
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
+    StackFacts,
     require_encryption,
     with_default_mode,
 )
@@ -33,7 +34,10 @@ from heimdall.settings.types import (
 )
 
 if TYPE_CHECKING:
-    from heimdall.settings.root import Settings
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+    from heimdall.database.facts import PolicyChecks
 
 OPERATOR_CHART = "cloudnative-pg"
 PLUGIN_CHART = "plugin-barman-cloud"
@@ -330,28 +334,92 @@ def six_field_schedule(schedule: str) -> str:
     return schedule if schedule.startswith("@") else f"0 {schedule}"
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
-    if database.username == "postgres":
-        raise ValueError(
-            "cloudnative-pg: username 'postgres' is the operator's superuser; set "
-            "database.username to the application's own user (e.g. heimdall)"
-        )
-    if database.port != 5432:
-        raise ValueError(
-            f"cloudnative-pg: port {database.port} is not served: the cluster's Services "
-            "listen on 5432; leave database.port unset"
-        )
-    tls = with_default_mode(database.tls, "verify")
-    # The cluster refuses connections without TLS (pg_hba hostnossl ... reject).
-    require_encryption("cloudnative-pg", tls)
-    if tls.ca not in (None, "auto"):
-        raise ValueError(
-            "cloudnative-pg: the server's certificate is signed by the operator's CA "
-            "(Secret <clusterName>-ca), which clients mount: leave tls.ca unset"
-        )
-    if tls.mode == "verify":
-        tls = tls.model_copy(update={"ca": "auto"})
-    return tls
+class CloudNativePgSettings(DatabaseSettings):
+    """`database` with provider cloudnative-pg: the shared settings and
+    `database.cloudNativePg`."""
+
+    section: ClassVar[str] = "cloudNativePg"
+    description: ClassVar[str] = "Settings of provider cloudnative-pg (a PostgreSQL cluster run by the CloudNativePG operator)."
+    provider: Literal["cloudnative-pg"] = "cloudnative-pg"
+    cloud_native_pg: CloudNativePgDatabase = Field(default=CloudNativePgDatabase())
+
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.cloud_native_pg.server_major
+
+    @property
+    def uses_store(self) -> bool:
+        return self.cloud_native_pg.uses_store
+
+    def check_stack(self, stack: StackFacts) -> None:
+        section = self.cloud_native_pg
+        _names(stack, section)
+        if stack.existing_secret:
+            raise ValueError(
+                "database provider 'cloudnative-pg' writes the owner's credentials into a "
+                "basic-auth Secret the operator reads, so it cannot take DATABASE_PASSWORD from "
+                "secrets.existingSecret; give the other secrets as Pulumi secrets "
+                "(secrets.jwtSecret, ...) and let the password be generated, or set "
+                "secrets.databasePassword"
+            )
+        if section.recovery is not None and stack.restore_from:
+            raise ValueError(
+                f"restore.from {stack.restore_from!r} together with "
+                "database.cloudNativePg.recovery: the restore's pg_restore --clean would replace "
+                "the recovered data with the older dump; remove restore.from (recovery already "
+                "fills the new cluster)"
+            )
+        if section.uses_store and not stack.object_store:
+            what = "backup.enabled" if section.backup.enabled else "recovery"
+            raise ValueError(
+                f"database.cloudNativePg.{what} needs the object store: set backup.target s3 "
+                "and backup.s3 (bucket, existingSecret, ...)"
+            )
+
+    def effective_tls(self) -> DatabaseTlsSettings:
+        if self.username == "postgres":
+            raise ValueError(
+                "cloudnative-pg: username 'postgres' is the operator's superuser; set "
+                "database.username to the application's own user (e.g. heimdall)"
+            )
+        if self.port != 5432:
+            raise ValueError(
+                f"cloudnative-pg: port {self.port} is not served: the cluster's Services "
+                "listen on 5432; leave database.port unset"
+            )
+        tls = with_default_mode(self.tls, "verify")
+        # The cluster refuses connections without TLS (pg_hba hostnossl ... reject).
+        require_encryption("cloudnative-pg", tls)
+        if tls.ca not in (None, "auto"):
+            raise ValueError(
+                "cloudnative-pg: the server's certificate is signed by the operator's CA "
+                "(Secret <clusterName>-ca), which clients mount: leave tls.ca unset"
+            )
+        if tls.mode == "verify":
+            tls = tls.model_copy(update={"ca": "auto"})
+        return tls
+
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.cloudnative_pg.component import CloudNativePgCluster
+
+        return CloudNativePgCluster(name, request.with_section(self.cloud_native_pg), opts).connection
+
+    @classmethod
+    def plan(cls) -> Mapping[str, str]:
+        from heimdall.database.cloudnative_pg.plan import AWAITED
+
+        return AWAITED
+
+    @classmethod
+    def policy(cls) -> Optional[PolicyChecks]:
+        from heimdall.database.cloudnative_pg.policy import CHECKS
+
+        return CHECKS
 
 
 # Names the stack gives its own objects of the kinds the operator names after the cluster:
@@ -364,7 +432,7 @@ APP_NAMES = frozenset({"heimdall"})
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "default"})
 
 
-def _names(settings: Settings, section: CloudNativePgDatabase) -> None:
+def _names(stack: StackFacts, section: CloudNativePgDatabase) -> None:
     if section.cluster_name in APP_NAMES:
         raise ValueError(
             f"database.cloudNativePg.clusterName {section.cluster_name!r} collides with "
@@ -373,7 +441,7 @@ def _names(settings: Settings, section: CloudNativePgDatabase) -> None:
             "StatefulSet does); use another name, such as heimdall-db"
         )
     operator = section.operator
-    if operator.install and operator.namespace == settings.namespace:
+    if operator.install and operator.namespace == stack.namespace:
         raise ValueError(
             f"database.cloudNativePg.operator.namespace {operator.namespace!r} is the stack's "
             "namespace: installing the operator there declares that Namespace twice; use its "
@@ -385,38 +453,3 @@ def _names(settings: Settings, section: CloudNativePgDatabase) -> None:
             "cluster: the stack would create and, on destroy, delete it; use its own "
             "namespace, such as cnpg-system"
         )
-
-
-def _stack_rules(settings: Settings) -> None:
-    section: CloudNativePgDatabase = settings.database.section
-    _names(settings, section)
-    if settings.secrets.existing_secret:
-        raise ValueError(
-            "database provider 'cloudnative-pg' writes the owner's credentials into a "
-            "basic-auth Secret the operator reads, so it cannot take DATABASE_PASSWORD from "
-            "secrets.existingSecret; give the other secrets as Pulumi secrets "
-            "(secrets.jwtSecret, ...) and let the password be generated, or set "
-            "secrets.databasePassword"
-        )
-    if section.recovery is not None and settings.restore.from_:
-        raise ValueError(
-            f"restore.from {settings.restore.from_!r} together with "
-            "database.cloudNativePg.recovery: the restore's pg_restore --clean would replace "
-            "the recovered data with the older dump; remove restore.from (recovery already "
-            "fills the new cluster)"
-        )
-    if section.uses_store and settings.backup.s3 is None:
-        what = "backup.enabled" if section.backup.enabled else "recovery"
-        raise ValueError(
-            f"database.cloudNativePg.{what} needs the object store: set backup.target s3 "
-            "and backup.s3 (bucket, existingSecret, ...)"
-        )
-
-
-PROVIDER = ProviderSpec(
-    model=CloudNativePgDatabase,
-    description="Settings of provider cloudnative-pg (a PostgreSQL cluster run by the CloudNativePG operator).",
-    component="CloudNativePgCluster",
-    rules=_rules,
-    stack_rules=_stack_rules,
-)

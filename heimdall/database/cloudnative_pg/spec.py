@@ -12,8 +12,7 @@ import pulumi
 
 from heimdall.database.cloudnative_pg.operator import resources_values
 from heimdall.database.cloudnative_pg.settings import CloudNativePgDatabase, six_field_schedule
-from heimdall.database.contract import Placement
-from heimdall.settings.operations import BackupS3
+from heimdall.database.contract import ObjectStore, Placement
 
 PLUGIN = "barman-cloud.cloudnative-pg.io"
 RECOVERY_SOURCE = "origin"
@@ -133,7 +132,7 @@ def cluster_spec(
 
 
 def object_store_spec(
-    cnpg: CloudNativePgDatabase, s3: BackupS3, region_secret: pulumi.Input[str]
+    cnpg: CloudNativePgDatabase, s3: ObjectStore, region_secret: pulumi.Input[str]
 ) -> dict[str, Any]:
     """Where the plugin archives: `backup.s3`'s bucket, under <prefix>cnpg/, with its key
     pair (by reference) and region."""
@@ -143,10 +142,10 @@ def object_store_spec(
         return {"name": secret, "key": name}
 
     configuration: dict[str, Any] = {
-        "destinationPath": f"s3://{s3.bucket}/{s3.key_prefix(pulumi.get_stack())}cnpg/",
+        "destinationPath": f"s3://{s3.bucket}/{s3.prefix}cnpg/",
         "s3Credentials": {
-            "accessKeyId": key(s3.existing_secret, s3.access_key_id_key),
-            "secretAccessKey": key(s3.existing_secret, s3.secret_access_key_key),
+            "accessKeyId": key(s3.secret, s3.access_key_id_key),
+            "secretAccessKey": key(s3.secret, s3.secret_access_key_key),
             "region": key(region_secret, "AWS_REGION"),
         },
         "wal": {"compression": backup.wal_compression},

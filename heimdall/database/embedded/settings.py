@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
+    StackFacts,
     check_ca,
     with_default_mode,
 )
@@ -25,7 +25,9 @@ from heimdall.settings.types import (
 )
 
 if TYPE_CHECKING:
-    from heimdall.settings.root import Settings
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 
 
 class Persistence(Model):
@@ -77,35 +79,47 @@ class EmbeddedDatabase(Model):
     )
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
-    tls = with_default_mode(database.tls, "disable")
-    if tls.mode != "disable":
-        raise ValueError("the embedded PostgreSQL serves no TLS: tls.mode must be disable")
-    return check_ca(tls)
+class EmbeddedSettings(DatabaseSettings):
+    """`database` with provider embedded: the shared settings and `database.embedded`."""
 
+    section: ClassVar[str] = "embedded"
+    description: ClassVar[str] = "Settings of the embedded PostgreSQL (provider embedded)."
+    provider: Literal["embedded"] = "embedded"
+    embedded: EmbeddedDatabase = Field(default=EmbeddedDatabase())
 
-def _stack_rules(settings: Settings) -> None:
-    section: EmbeddedDatabase = settings.database.section
-    if section.persistence.enabled or section.existing_claim:
-        return
-    if not settings.database.allow_destroy or settings.min_replicas > 1:
-        why = (
-            "database.allowDestroy is false (a stack whose data is protected)"
-            if not settings.database.allow_destroy
-            else f"Heimdall runs {settings.min_replicas} replicas (a stack people rely on)"
-        )
-        raise ValueError(
-            "database.embedded.persistence.enabled is false while "
-            f"{why}: the data would live in an emptyDir and be lost with the pod; set "
-            "persistence.enabled true, or database.allowDestroy true (and one replica) for a "
-            "throwaway stack"
-        )
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.embedded.server_major
 
+    def check_stack(self, stack: StackFacts) -> None:
+        section = self.embedded
+        if section.persistence.enabled or section.existing_claim:
+            return
+        if not self.allow_destroy or stack.min_replicas > 1:
+            why = (
+                "database.allowDestroy is false (a stack whose data is protected)"
+                if not self.allow_destroy
+                else f"Heimdall runs {stack.min_replicas} replicas (a stack people rely on)"
+            )
+            raise ValueError(
+                "database.embedded.persistence.enabled is false while "
+                f"{why}: the data would live in an emptyDir and be lost with the pod; set "
+                "persistence.enabled true, or database.allowDestroy true (and one replica) for a "
+                "throwaway stack"
+            )
 
-PROVIDER = ProviderSpec(
-    model=EmbeddedDatabase,
-    description="Settings of the embedded PostgreSQL (provider embedded).",
-    component="EmbeddedPostgres",
-    rules=_rules,
-    stack_rules=_stack_rules,
-)
+    def effective_tls(self) -> DatabaseTlsSettings:
+        tls = with_default_mode(self.tls, "disable")
+        if tls.mode != "disable":
+            raise ValueError("the embedded PostgreSQL serves no TLS: tls.mode must be disable")
+        return check_ca(tls)
+
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.embedded.component import EmbeddedPostgres
+
+        return EmbeddedPostgres(name, request.with_section(self.embedded), opts).connection

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, ClassVar, Literal, Optional
 
 from pydantic import Field, SecretStr, model_validator
 
-from heimdall.database.provider import ProviderSpec
+from heimdall.settings.database import DatabaseSettings, DatabaseTlsSettings, StackFacts, check_ca
 from heimdall.settings.types import DnsSubdomain, Hostname, Model, SecretKeyName
 
 if TYPE_CHECKING:
-    from heimdall.settings.root import Settings
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 
 
 class ExternalDatabase(Model):
@@ -28,24 +30,37 @@ class ExternalDatabase(Model):
         return self
 
 
-def _stack_rules(settings: Settings) -> None:
-    external = settings.database.section
-    if (
-        not external.existing_secret
-        and external.password is None
-        and not settings.secrets.existing_secret
-        and settings.secrets.database_password is None
-    ):
-        raise ValueError(
-            "database.external needs a password: set database.external.existingSecret "
-            "(a Secret you manage) or database.external.password (a Pulumi secret)"
-        )
+class ExternalSettings(DatabaseSettings):
+    """`database` with provider external: the shared settings and `database.external`."""
 
+    section: ClassVar[str] = "external"
+    description: ClassVar[str] = "Settings of an existing PostgreSQL server (provider external)."
+    missing_section: ClassVar[Optional[str]] = "provider 'external' needs the external section with at least host"
+    provider: Literal["external"] = "external"
+    external: ExternalDatabase
 
-PROVIDER = ProviderSpec(
-    model=ExternalDatabase,
-    description="Settings of an existing PostgreSQL server (provider external).",
-    component="ExternalDatabase",
-    missing_section="provider 'external' needs the external section with at least host",
-    stack_rules=_stack_rules,
-)
+    def check_stack(self, stack: StackFacts) -> None:
+        external = self.external
+        if (
+            not external.existing_secret
+            and external.password is None
+            and not stack.existing_secret
+            and not stack.database_password
+        ):
+            raise ValueError(
+                "database.external needs a password: set database.external.existingSecret "
+                "(a Secret you manage) or database.external.password (a Pulumi secret)"
+            )
+
+    def effective_tls(self) -> DatabaseTlsSettings:
+        return check_ca(self.tls)
+
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.external.component import ExternalDatabase as Component
+
+        return Component(name, request.with_section(self.external), opts).connection

@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from heimdall.database.provider import PolicyChecks
+from heimdall.database.facts import PolicyChecks
 from heimdall.engine_values import get_path
 
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"

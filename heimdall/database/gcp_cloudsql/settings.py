@@ -7,11 +7,11 @@ The settings and rules only: importable without pulumi-gcp, which the component
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from heimdall.database.provider import ProviderSpec
 from heimdall.settings.database import (
     DatabaseSettings,
     DatabaseTlsSettings,
@@ -20,6 +20,12 @@ from heimdall.settings.database import (
     with_default_mode,
 )
 from heimdall.settings.types import CidrSet, DnsLabel, Image, Model, Resources, requests_and_limits
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from heimdall.database.contract import DatabaseConnection, DatabaseRequest
+    from heimdall.database.facts import Computed, PolicyChecks
 
 
 def _instance_name(value: str) -> str:
@@ -212,28 +218,60 @@ class CloudSqlDatabase(Model):
         return self
 
 
-def _rules(database: DatabaseSettings, section: Any) -> DatabaseTlsSettings:
-    proxy = section.use_auth_proxy
-    tls = with_default_mode(database.tls, "disable" if proxy else "verify")
-    if tls.mode == "verify" and tls.ca is None:
-        tls = tls.model_copy(update={"ca": "auto"})
-    if proxy and tls.mode != "disable":
-        raise ValueError(
-            "with cloudSql.useAuthProxy Heimdall talks plain TCP to the proxy on 127.0.0.1 "
-            "and the proxy encrypts and verifies: leave tls.mode unset (disable)"
-        )
-    if not proxy:
-        require_encryption("gcp-cloudsql", tls)
-    return check_ca(tls, auto_ca=True)
+class CloudSqlSettings(DatabaseSettings):
+    """`database` with provider gcp-cloudsql: the shared settings and `database.cloud_sql`."""
 
+    section: ClassVar[str] = "cloudSql"
+    description: ClassVar[str] = "Settings of provider gcp-cloudsql (Google Cloud SQL for PostgreSQL)."
+    missing_section: ClassVar[Optional[str]] = "provider 'gcp-cloudsql' needs the cloudSql section"
+    sdk: ClassVar[Optional[str]] = "pulumi_gcp"
+    extra: ClassVar[Optional[str]] = "gcp"
+    managed: ClassVar[bool] = True
+    provider: Literal["gcp-cloudsql"] = "gcp-cloudsql"
+    cloud_sql: CloudSqlDatabase
 
-PROVIDER = ProviderSpec(
-    model=CloudSqlDatabase,
-    description="Settings of provider gcp-cloudsql (Google Cloud SQL for PostgreSQL).",
-    component="CloudSqlPostgres",
-    managed=True,
-    missing_section="provider 'gcp-cloudsql' needs the cloudSql section",
-    sdk="pulumi_gcp",
-    extra="gcp",
-    rules=_rules,
-)
+    @property
+    def server_major(self) -> Optional[int]:
+        return self.cloud_sql.server_major
+
+    def effective_tls(self) -> DatabaseTlsSettings:
+        proxy = self.cloud_sql.use_auth_proxy
+        tls = with_default_mode(self.tls, "disable" if proxy else "verify")
+        if tls.mode == "verify" and tls.ca is None:
+            tls = tls.model_copy(update={"ca": "auto"})
+        if proxy and tls.mode != "disable":
+            raise ValueError(
+                "with cloudSql.useAuthProxy Heimdall talks plain TCP to the proxy on 127.0.0.1 "
+                "and the proxy encrypts and verifies: leave tls.mode unset (disable)"
+            )
+        if not proxy:
+            require_encryption("gcp-cloudsql", tls)
+        return check_ca(tls, auto_ca=True)
+
+    def build(
+        self,
+        name: str,
+        request: DatabaseRequest[None],
+        opts: Optional[pulumi.ResourceOptions],
+    ) -> DatabaseConnection:
+        from heimdall.database.gcp_cloudsql.component import CloudSqlPostgres
+
+        return CloudSqlPostgres(name, request.with_section(self.cloud_sql), opts).connection
+
+    @classmethod
+    def mocks(cls) -> Mapping[str, Computed]:
+        from heimdall.database.gcp_cloudsql.mocks import COMPUTED
+
+        return COMPUTED
+
+    @classmethod
+    def plan(cls) -> Mapping[str, str]:
+        from heimdall.database.gcp_cloudsql.plan import AWAITED
+
+        return AWAITED
+
+    @classmethod
+    def policy(cls) -> Optional[PolicyChecks]:
+        from heimdall.database.gcp_cloudsql.policy import CHECKS
+
+        return CHECKS

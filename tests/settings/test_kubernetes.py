@@ -15,7 +15,7 @@ from typing import Optional, Union
 import kubernetes_validate
 import pytest
 
-from heimdall.settings import SettingsError, parse_settings
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.settings import kubernetes as k8s
 from heimdall.tooling.render import KUBERNETES_VERSIONS
 

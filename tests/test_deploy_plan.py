@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import pytest
 
-from heimdall.kube import SKIP_AWAIT
+from heimdall.kube.meta import SKIP_AWAIT
 from heimdall.tooling import deploy_plan as dp
 from heimdall.tooling.cli import main
 from heimdall.tooling.mocks import Registration

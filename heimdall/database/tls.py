@@ -13,8 +13,8 @@ from typing import Any, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.contract import ConfigMapKeyRef, DatabaseRequest, DatabaseTls
+from heimdall.kube import meta
 from heimdall.settings.database import ConfigMapRef
 
 CA_KEY = "ca.pem"
@@ -39,7 +39,7 @@ def client_tls(
         raise ValueError(f"database.tls.ca {tls.ca!r} is not available for this provider")
     config_map = k8s.core.v1.ConfigMap(
         f"{name}-ca",
-        metadata=kube.metadata(request.namespace, "postgres"),
+        metadata=meta.metadata(request.namespace, "postgres"),
         data={CA_KEY: pem},
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -322,3 +322,11 @@ class Heimdall(pulumi.ComponentResource):
             "databaseResourceGroup": connection.resource_group,
             "databaseCaCertificate": connection.tls.pem,
         }
+
+
+def deploy(settings: Settings) -> dict[str, Any]:
+    """Build the stack and export its outputs (the program's body, `heimdall.program`)."""
+    heimdall = Heimdall("heimdall", settings)
+    for key, value in heimdall.outputs.items():
+        pulumi.export(key, value)
+    return heimdall.outputs

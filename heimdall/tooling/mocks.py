@@ -299,13 +299,14 @@ class RecordingMonitor(MockMonitor):
 
     The engine runs on each registration, before anything else, the resource's own
     transforms, then each ancestor's (nearest first), then the stack's (pulumi/pulumi
-    pkg/resource/deploy/source_eval.go at v3.259.0, `RegisterResource`, lines 2373-2436),
-    each through the program's callback server (`wrapTransformCallback`, lines
-    1540-1616: properties marshalled keeping secrets and unknowns; a response without
-    properties or options keeps the old ones). Here each transform runs through the SDK's
+    pkg/resource/deploy/source_eval.go at v3.259.0, `RegisterResource`, lines 2375-2446;
+    each resource's parent and own transforms are kept at lines 2967 and 2972), each
+    through the program's callback server (`wrapTransformCallback`, lines 1542-1616:
+    properties marshalled keeping secrets and unknowns; a response without properties or
+    options keeps the old ones, lines 1599-1610). Here each transform runs through the SDK's
     own wrapper (heimdall.sdk_private.sdk_transform_callback) on the serialized request.
     Not reproduced: the engine also upgrades the properties of a resource that has
-    transforms of its own to output values (line 2343); the program's only such
+    transforms of its own to output values (line 2342); the program's only such
     resources are the `Heimdall` component and the Helm charts, whose transforms leave
     them as they are.
     """

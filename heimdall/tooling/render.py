@@ -220,7 +220,7 @@ def run_stack(
     With `secure_leaves` (the stack file's encrypted leaves), a secret value held in
     plain text beside them is refused by its own key.
     """
-    from heimdall.program import deploy
+    from heimdall.stack import deploy
 
     secret_keys = list(secret_keys)
     with _language_host_env(config, secret_keys):

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pulumi_kubernetes as k8s
 
-from heimdall.database.contract import ConfigMapKeyRef, DatabaseConnection, DatabaseTls, SecretKeyRef
-from heimdall.kube.database_client import TLS_CA_MOUNT, DatabaseClientArgs, database_client, wait_for_database
+from heimdall.database.contract import (
+    ConfigMapKeyRef,
+    DatabaseConnection,
+    DatabaseTls,
+    SecretKeyRef,
+)
+from heimdall.kube.database_client import (
+    TLS_CA_MOUNT,
+    DatabaseClientArgs,
+    database_client,
+    wait_for_database,
+)
 from heimdall.settings.guardrails import ContainerSecurityContext
 from heimdall.settings.types import Image
 
@@ -13,7 +25,7 @@ ARGS = DatabaseClientArgs(image=Image(repository="postgres", tag="16"), wait_tim
 SIDECAR = k8s.core.v1.ContainerArgs(name="proxy", image="proxy:1")
 
 
-def connection(tls: DatabaseTls = DatabaseTls()) -> DatabaseConnection:
+def connection(tls: Optional[DatabaseTls] = None) -> DatabaseConnection:
     return DatabaseConnection(
         provider="external",
         host="db.example.com",
@@ -21,7 +33,7 @@ def connection(tls: DatabaseTls = DatabaseTls()) -> DatabaseConnection:
         database="heimdall",
         username="heimdall",
         password=SecretKeyRef("db", "password"),
-        tls=tls,
+        tls=tls or DatabaseTls(),
         init_containers=(SIDECAR,),
     )
 

@@ -140,7 +140,8 @@ def _registration(
 
 def _rendering(*registrations: Registration) -> Rendering:
     return Rendering(
-        settings=None,  # type: ignore[arg-type]  # the plan never reads it
+        provider="embedded",  # the plan never reads it
+        namespace="heimdall",
         registrations=list(registrations),
         outputs={},
         secret_outputs=frozenset(),

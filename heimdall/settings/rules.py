@@ -80,8 +80,8 @@ def admin_external_auth_has_a_provider(settings: Settings) -> None:
 
 
 def pod_annotations_fit(settings: Settings) -> None:
-    """A pod template carries `annotations` and `podAnnotations` together (kube.py
-    pod_metadata): their sum must fit the API server's 256 KiB (apimachinery
+    """A pod template carries `annotations` and `podAnnotations` together (heimdall/stack.py
+    pod_args): their sum must fit the API server's 256 KiB (apimachinery
     ValidateAnnotationsSize)."""
     from heimdall.settings.guardrails import ANNOTATIONS_LIMIT
 

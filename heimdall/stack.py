@@ -199,11 +199,14 @@ class Heimdall(pulumi.ComponentResource):
         self, name: str, settings: Settings, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
         common = StackMetadata(labels=settings.labels, annotations=settings.annotations)
+        # Only with something to add: the engine calls every transform of every ancestor
+        # for each resource, over gRPC.
+        transforms = [common.transform()] if common.labels or common.annotations else []
         super().__init__(
             "heimdall:index:Heimdall",
             name,
             None,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[common.transform()])),
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=transforms)),
         )
         self.outputs = self._build(name, settings)
         self.register_outputs(self.outputs)

@@ -178,3 +178,12 @@ def test_the_operators_namespace_has_them_and_the_chart_is_left_alone(build: Bui
         assert LABELS.items() <= namespace["metadata"]["labels"].items()
     for chart in rendering.charts():
         assert "team" not in str(chart.inputs)
+
+
+def test_the_component_has_the_transform_only_with_something_to_add(build: BuildFn) -> None:
+    def heimdall_transforms(rendering: Rendering) -> int:
+        (component,) = [r for r in rendering.registrations if r.type == "heimdall:index:Heimdall"]
+        return len(component.transforms)
+
+    assert heimdall_transforms(build({})) == 0
+    assert heimdall_transforms(build({"annotations": ANNOTATIONS})) == 1

@@ -36,6 +36,8 @@ from typing import Any, Optional, cast
 
 import pulumi
 
+from heimdall.engine_values import SECRET_SIG_KEY
+
 HELM_PREFIX = "kubernetes:helm.sh/"
 
 # Where the metadata of what an object creates sits (camelCase property paths; `[]` is
@@ -50,7 +52,11 @@ TEMPLATE_METADATA = (
 
 
 def _sites(value: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The dicts at `path` under `value` (none when a step is missing)."""
+    """The dicts at `path` under `value` (none when a step is missing). A map holding a
+    secret reaches a transform as a secret itself (its plain value under "value"): the
+    path goes on inside it, and the secret stays one."""
+    if isinstance(value, dict) and SECRET_SIG_KEY in value:
+        return _sites(value.get("value"), path)
     if not path:
         return [value] if isinstance(value, dict) else []
     step, rest = path[0], path[1:]
@@ -84,10 +90,11 @@ class StackMetadata:
             return None
         if not type_.startswith("kubernetes:") or type_.startswith(HELM_PREFIX):
             return None
-        if not isinstance(props.get("metadata"), dict):
-            return None
         result = copy.deepcopy(dict(props))
-        self._add(result["metadata"], annotations=not type_.endswith("Patch"))
+        metadata = _sites(result, ("metadata",))
+        if not metadata:
+            return None
+        self._add(metadata[0], annotations=not type_.endswith("Patch"))
         for path in TEMPLATE_METADATA:
             for site in _sites(result, path):
                 self._add(site, annotations=False)

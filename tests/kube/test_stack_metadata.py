@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from heimdall.engine_values import SECRET_SIG_KEY, SECRET_SIG_VALUE
 from heimdall.kube import meta
 from heimdall.kube.stack_metadata import StackMetadata, under_helm_chart
 from heimdall.tooling.render import Rendering
@@ -187,3 +188,13 @@ def test_the_component_has_the_transform_only_with_something_to_add(build: Build
 
     assert heimdall_transforms(build({})) == 0
     assert heimdall_transforms(build({"annotations": ANNOTATIONS})) == 1
+
+
+def test_a_secret_map_stays_secret_with_the_labels_inside() -> None:
+    # As a transform receives a map holding a secret (rpc.py deserialize_property).
+    wrapped = {SECRET_SIG_KEY: SECRET_SIG_VALUE, "value": {"name": "x", "annotations": {"a": "s"}}}
+    found = COMMON.apply("kubernetes:core/v1:ConfigMap", {"metadata": wrapped})
+    assert found is not None
+    assert found["metadata"][SECRET_SIG_KEY] == SECRET_SIG_VALUE
+    assert found["metadata"]["value"]["labels"] == LABELS
+    assert found["metadata"]["value"]["annotations"] == {**ANNOTATIONS, "a": "s"}

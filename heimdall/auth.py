@@ -18,9 +18,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import SecretStr
 
-from heimdall import kube
 from heimdall.certificates import BUNDLE_PATH
 from heimdall.database.contract import SecretKeyRef
+from heimdall.kube import meta, pods
 from heimdall.settings.auth import Auth, OAuthClient, ProviderSecret
 
 
@@ -39,7 +39,7 @@ def auth_env(auth: Auth) -> dict[str, str]:
                 "LDAP_HOST": ldap.host,
                 "LDAP_PORT": str(ldap.port),
                 "LDAP_SEARCHBASE": ldap.search_base,
-                "LDAP_SSL": kube.flag(ldap.ssl),
+                "LDAP_SSL": pods.flag(ldap.ssl),
             }
         )
         _optional(
@@ -54,7 +54,7 @@ def auth_env(auth: Auth) -> dict[str, str]:
         if ldap.ssl:
             # Heimdall reads LDAP_SSL_CA as a file path only; the settings require the bundle.
             env["LDAP_SSL_CA"] = BUNDLE_PATH
-            env["LDAP_SSL_INSECURE"] = kube.flag(ldap.ssl_insecure)
+            env["LDAP_SSL_INSECURE"] = pods.flag(ldap.ssl_insecure)
     if auth.github:
         env["GITHUB_CLIENTID"] = auth.github.client_id
         _optional(
@@ -93,15 +93,15 @@ def auth_env(auth: Auth) -> dict[str, str]:
                 "OIDC_TOKEN_URL": oidc.token_url,
                 "OIDC_USER_INFO_URL": oidc.user_info_url,
                 "OIDC_CLIENTID": oidc.client_id,
-                "OIDC_USES_PKCE_S256": kube.flag(oidc.uses_pkce_s256),
-                "OIDC_USES_PKCE_PLAIN": kube.flag(oidc.uses_pkce_plain),
-                "OIDC_EXTERNAL_GROUPS": kube.flag(oidc.external_groups),
+                "OIDC_USES_PKCE_S256": pods.flag(oidc.uses_pkce_s256),
+                "OIDC_USES_PKCE_PLAIN": pods.flag(oidc.uses_pkce_plain),
+                "OIDC_EXTERNAL_GROUPS": pods.flag(oidc.external_groups),
             }
         )
         if oidc.use_https_proxy:
             env["OIDC_USE_HTTPS_PROXY"] = "true"
         if oidc.uses_verified_email is not None:
-            env["OIDC_USES_VERIFIED_EMAIL"] = kube.flag(oidc.uses_verified_email)
+            env["OIDC_USES_VERIFIED_EMAIL"] = pods.flag(oidc.uses_verified_email)
     return env
 
 
@@ -134,7 +134,7 @@ SECRET_VARIABLES = (
 
 
 class AuthSecrets(pulumi.ComponentResource):
-    pod: kube.PodAdditions
+    pod: pods.PodAdditions
 
     def __init__(
         self,
@@ -164,14 +164,14 @@ class AuthSecrets(pulumi.ComponentResource):
             # Auto-named: a changed secret becomes a new Secret, and so a rollout.
             secret = k8s.core.v1.Secret(
                 f"{name}-secret",
-                metadata=kube.metadata(namespace, "heimdall"),
+                metadata=meta.metadata(namespace, "heimdall"),
                 type="Opaque",
                 string_data=supplied,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             refs.update({variable: SecretKeyRef(secret.metadata.name, variable) for variable in supplied})
             outputs["secretName"] = secret.metadata.name
-        self.pod = kube.PodAdditions(
-            env=[kube.secret_env(variable, ref) for variable, ref in sorted(refs.items())]
+        self.pod = pods.PodAdditions(
+            env=[pods.secret_env(variable, ref) for variable, ref in sorted(refs.items())]
         )
         self.register_outputs(outputs)

@@ -12,13 +12,14 @@ Both name the StatefulSet and its labels, not its outputs, so neither waits on t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
-from heimdall.settings.root import Settings
+from heimdall.kube import meta
+from heimdall.settings.guardrails import Autoscaling, PodDisruptionBudgetSettings
 from heimdall.workload import COMPONENT, STATEFUL_SET_NAME
 
 hpa = k8s.autoscaling.v2
@@ -34,6 +35,16 @@ def _utilization(resource: str, percent: int) -> hpa.MetricSpecArgs:
     )
 
 
+@dataclass(frozen=True)
+class AvailabilityArgs:
+    """The `podDisruptionBudget` and `autoscaling` sections, and the least number of
+    server pods that run (`replicas`, or the autoscaler's minimum)."""
+
+    pod_disruption_budget: PodDisruptionBudgetSettings
+    autoscaling: Autoscaling
+    min_replicas: int
+
+
 class HeimdallAvailability(pulumi.ComponentResource):
     pod_disruption_budget: Optional[k8s.policy.v1.PodDisruptionBudget]
     autoscaler: Optional[hpa.HorizontalPodAutoscaler]
@@ -41,7 +52,7 @@ class HeimdallAvailability(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        args: AvailabilityArgs,
         namespace: pulumi.Input[str],
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
@@ -49,21 +60,21 @@ class HeimdallAvailability(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.pod_disruption_budget = None
-        if settings.pod_disruption_budget.enabled and settings.min_replicas > 1:
+        if args.pod_disruption_budget.enabled and args.min_replicas > 1:
             self.pod_disruption_budget = k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
-                metadata=kube.metadata(namespace, COMPONENT, "heimdall"),
+                metadata=meta.metadata(namespace, COMPONENT, "heimdall"),
                 spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                    max_unavailable=settings.pod_disruption_budget.max_unavailable,
+                    max_unavailable=args.pod_disruption_budget.max_unavailable,
                     selector=k8s.meta.v1.LabelSelectorArgs(
-                        match_labels=kube.selector_labels(COMPONENT)
+                        match_labels=meta.selector_labels(COMPONENT)
                     ),
                 ),
                 opts=child,
             )
 
         self.autoscaler = None
-        scaling = settings.autoscaling
+        scaling = args.autoscaling
         if scaling.enabled:
             metrics = []
             if scaling.target_cpu_utilization:
@@ -72,7 +83,7 @@ class HeimdallAvailability(pulumi.ComponentResource):
                 metrics.append(_utilization("memory", scaling.target_memory_utilization))
             self.autoscaler = hpa.HorizontalPodAutoscaler(
                 f"{name}-hpa",
-                metadata=kube.metadata(namespace, COMPONENT, "heimdall"),
+                metadata=meta.metadata(namespace, COMPONENT, "heimdall"),
                 spec=hpa.HorizontalPodAutoscalerSpecArgs(
                     scale_target_ref=hpa.CrossVersionObjectReferenceArgs(
                         api_version="apps/v1", kind="StatefulSet", name=STATEFUL_SET_NAME

@@ -17,7 +17,7 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
+from heimdall.kube import meta, pods
 from heimdall.settings.app import CaCertificates
 
 core = k8s.core.v1
@@ -37,7 +37,7 @@ def bundle(files: list[str]) -> str:
 
 
 class ExtraCaCertificates(pulumi.ComponentResource):
-    pod: kube.PodAdditions
+    pod: pods.PodAdditions
     config_map_name: pulumi.Output[str]
 
     def __init__(
@@ -54,14 +54,14 @@ class ExtraCaCertificates(pulumi.ComponentResource):
         else:
             config_map = core.ConfigMap(
                 f"{name}-bundle",
-                metadata=kube.metadata(namespace, "heimdall"),
+                metadata=meta.metadata(namespace, "heimdall"),
                 data={BUNDLE_FILE: bundle(settings.files)},
                 opts=pulumi.ResourceOptions(parent=self),
             )
             source = config_map.metadata.name
             key = BUNDLE_FILE
         self.config_map_name = pulumi.Output.from_input(source)
-        self.pod = kube.PodAdditions(
+        self.pod = pods.PodAdditions(
             volumes=[
                 core.VolumeArgs(
                     name=VOLUME,

@@ -13,57 +13,80 @@ carries the database provider's annotations (for example a cloud workload identi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.auth import auth_env
 from heimdall.certificates import BUNDLE_PATH
 from heimdall.database.contract import DatabaseConnection
-from heimdall.settings.root import Settings
+from heimdall.kube import meta, pods
+from heimdall.kube.database_client import database_env
+from heimdall.settings.app import Banners
+from heimdall.settings.auth import Auth
 
 
-def heimdall_env(settings: Settings, connection: DatabaseConnection) -> dict[str, pulumi.Input[str]]:
+@dataclass(frozen=True)
+class ConfigArgs:
+    """What Heimdall's plain environment takes from the settings: the user's `env`, the
+    administrator's email, EXTERNAL_URL (when known), Heimdall's own switches, the
+    banners, whether extra CA certificates are mounted, and the login providers."""
+
+    admin_email: str
+    jwt_expire_time: str
+    local_login_disabled: bool
+    registration_disabled: bool
+    one_session_per_user: bool
+    max_file_upload_size: int
+    banners: Banners
+    auth: Auth
+    ca_certificates: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    external_url: Optional[str] = None
+
+
+def heimdall_env(args: ConfigArgs, connection: DatabaseConnection) -> dict[str, pulumi.Input[str]]:
     """Heimdall's plain environment; later keys win, so managed keys beat `env`."""
-    env: dict[str, pulumi.Input[str]] = dict(settings.env)
+    env: dict[str, pulumi.Input[str]] = dict(args.env)
     env.update(
         {
             "NODE_ENV": "production",
             "PORT": "3000",
-            "ADMIN_EMAIL": settings.admin.email,
-            **kube.database_env(connection),
+            "ADMIN_EMAIL": args.admin_email,
+            **database_env(connection),
         }
     )
-    if settings.external_url_env:
-        env["EXTERNAL_URL"] = settings.external_url_env
-    env.update(application_env(settings))
-    env.update(auth_env(settings.auth))
+    if args.external_url:
+        env["EXTERNAL_URL"] = args.external_url
+    env.update(application_env(args))
+    env.update(auth_env(args.auth))
     return env
 
 
-def application_env(settings: Settings) -> dict[str, str]:
+def application_env(args: ConfigArgs) -> dict[str, str]:
     """Heimdall's own switches, set explicitly so the app never falls back to a default
     the stack did not choose (Heimdall's JWT_EXPIRE_TIME default, 60s, logs users out)."""
 
     env = {
-        "JWT_EXPIRE_TIME": settings.jwt_expire_time,
-        "LOCAL_LOGIN_DISABLED": kube.flag(settings.local_login_disabled),
-        "REGISTRATION_DISABLED": kube.flag(settings.registration_disabled),
-        "ONE_SESSION_PER_USER": kube.flag(settings.one_session_per_user),
-        "MAX_FILE_UPLOAD_SIZE": str(settings.max_file_upload_size),
+        "JWT_EXPIRE_TIME": args.jwt_expire_time,
+        "LOCAL_LOGIN_DISABLED": pods.flag(args.local_login_disabled),
+        "REGISTRATION_DISABLED": pods.flag(args.registration_disabled),
+        "ONE_SESSION_PER_USER": pods.flag(args.one_session_per_user),
+        "MAX_FILE_UPLOAD_SIZE": str(args.max_file_upload_size),
     }
-    banner = settings.banners.classification
+    banner = args.banners.classification
     if banner.text:
         env["CLASSIFICATION_BANNER_TEXT"] = banner.text
         if banner.text_color:
             env["CLASSIFICATION_BANNER_TEXT_COLOR"] = banner.text_color
         if banner.color:
             env["CLASSIFICATION_BANNER_COLOR"] = banner.color
-    if settings.banners.warning:
-        env["WARNING_BANNER"] = settings.banners.warning
-    if settings.ca_certificates.enabled:
+    if args.banners.warning:
+        env["WARNING_BANNER"] = args.banners.warning
+    if args.ca_certificates:
         env["NODE_EXTRA_CA_CERTS"] = BUNDLE_PATH
     return env
 
@@ -75,7 +98,7 @@ class HeimdallConfig(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        args: ConfigArgs,
         connection: DatabaseConnection,
         namespace: pulumi.Input[str],
         opts: Optional[pulumi.ResourceOptions] = None,
@@ -83,13 +106,13 @@ class HeimdallConfig(pulumi.ComponentResource):
         super().__init__("heimdall:app:HeimdallConfig", name, None, opts)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-env",
-            metadata=kube.metadata(namespace, "heimdall"),
-            data=heimdall_env(settings, connection),
+            metadata=meta.metadata(namespace, "heimdall"),
+            data=heimdall_env(args, connection),
             opts=pulumi.ResourceOptions(parent=self),
         )
         service_account = k8s.core.v1.ServiceAccount(
             f"{name}-service-account",
-            metadata=kube.metadata(
+            metadata=meta.metadata(
                 namespace,
                 "heimdall",
                 "heimdall",

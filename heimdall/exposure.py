@@ -14,7 +14,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
+from heimdall.kube import meta
 from heimdall.settings.app import Gateway
 from heimdall.workload import COMPONENT, HTTP_PORT, SERVICE_NAME
 
@@ -65,7 +65,7 @@ class GatewayRoute(pulumi.ComponentResource):
             f"{name}-httproute",
             api_version=API_VERSION,
             kind="HTTPRoute",
-            metadata=kube.metadata(namespace, COMPONENT, ROUTE_NAME, annotations=gateway.annotations),
+            metadata=meta.metadata(namespace, COMPONENT, ROUTE_NAME, annotations=gateway.annotations),
             spec=route_spec(gateway),
             opts=pulumi.ResourceOptions(parent=self),
         )

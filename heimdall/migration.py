@@ -5,7 +5,7 @@ own `sequelize db:migrate` and `db:seed:all`) after a wait-for-database init con
 The seeders create the admin user from ADMIN_EMAIL and ADMIN_PASSWORD (from the Secret)
 and ADMIN_USES_EXTERNAL_AUTH (`admin.usesExternalAuth`). Heimdall's seeder prints the
 admin password, supplied or random, so the commands run under `redact-output.js`
-(`kube.redacted`): the values of REDACTED_ENV and the seeder's password line never reach
+(`pods.redacted`): the values of REDACTED_ENV and the seeder's password line never reach
 the Job's log, and the Job still fails, with the error visible, when a command fails.
 With a restore, the Job waits for the restore Job and runs again for each new
 `restore.from`.
@@ -27,13 +27,15 @@ volumes of `additions` (the CA bundle NODE_EXTRA_CA_CERTS points at).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
+from heimdall.kube import meta, pods
 from heimdall.pod import HeimdallPod
+from heimdall.settings.app import Migration
 
 core = k8s.core.v1
 COMPONENT = "heimdall-migration"
@@ -42,36 +44,46 @@ COMPONENT = "heimdall-migration"
 REDACTED_ENV = ("ADMIN_PASSWORD", "DATABASE_PASSWORD", "JWT_SECRET", "API_KEY_SECRET")
 
 
+@dataclass(frozen=True)
+class MigrationArgs:
+    """The `migration` section, whether the administrator logs in through a provider
+    (`admin.usesExternalAuth`), and the dump being restored (`restore.from`), if any."""
+
+    migration: Migration
+    admin_uses_external_auth: bool = False
+    restored_from: Optional[str] = None
+
+
 class MigrationJob(pulumi.ComponentResource):
     job: k8s.batch.v1.Job
 
     def __init__(
         self,
         name: str,
+        args: MigrationArgs,
         pod: HeimdallPod,
         after: Sequence[pulumi.Resource],
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:app:MigrationJob", name, None, opts)
-        settings = pod.settings
-        migration = settings.migration
+        migration = args.migration
         secrets = pod.secrets
         template_annotations = (
             {"heimdall.mitre.org/run-id": migration.run_id} if migration.run_id else {}
         )
-        if settings.restore.from_:
+        if args.restored_from:
             # A new restore runs the migrations again: the dump may predate the image.
-            template_annotations["heimdall.mitre.org/restored-from"] = settings.restore.from_
+            template_annotations["heimdall.mitre.org/restored-from"] = args.restored_from
         container = pod.container(
             "migrate",
-            kube.redacted(["/bin/sh", "-ec", "\n".join(migration.commands)], REDACTED_ENV),
+            pods.redacted(["/bin/sh", "-ec", "\n".join(migration.commands)], REDACTED_ENV),
             env=[
-                kube.secret_env("ADMIN_PASSWORD", secrets.admin_password),
+                pods.secret_env("ADMIN_PASSWORD", secrets.admin_password),
                 core.EnvVarArgs(
                     name="ADMIN_USES_EXTERNAL_AUTH",
-                    value=kube.flag(settings.admin.uses_external_auth),
+                    value=pods.flag(args.admin_uses_external_auth),
                 ),
-                kube.secret_env("JWT_SECRET", secrets.jwt_secret),
+                pods.secret_env("JWT_SECRET", secrets.jwt_secret),
             ],
             resources=migration.resources,
         )
@@ -81,7 +93,7 @@ class MigrationJob(pulumi.ComponentResource):
             # replaceUnready: the next `pulumi up` replaces a failed Job instead of waiting
             # on it again. No ttlSecondsAfterFinished: a Job deleted by the TTL controller
             # would show as drift and run again.
-            metadata=kube.metadata(
+            metadata=meta.metadata(
                 pod.namespace, COMPONENT, annotations={"pulumi.com/replaceUnready": "true"}
             ),
             spec=k8s.batch.v1.JobSpecArgs(

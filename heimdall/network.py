@@ -24,8 +24,8 @@ from typing import Any, Optional, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.contract import DatabaseConnection
+from heimdall.kube import meta
 from heimdall.settings.guardrails import NetworkPolicySettings
 from heimdall.workload import COMPONENT as HEIMDALL_COMPONENT
 from heimdall.workload import HTTP_PORT
@@ -48,12 +48,12 @@ class NetworkPolicies(pulumi.ComponentResource):
     ) -> None:
         super().__init__("heimdall:app:NetworkPolicies", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        stack_pods = k8s.meta.v1.LabelSelectorArgs(match_labels=kube.stack_selector_labels())
+        stack_pods = k8s.meta.v1.LabelSelectorArgs(match_labels=meta.stack_selector_labels())
 
         def policy(suffix: str, spec: net.NetworkPolicySpecArgs) -> net.NetworkPolicy:
             return net.NetworkPolicy(
                 f"{name}-{suffix}",
-                metadata=kube.metadata(namespace, "heimdall", f"heimdall-{suffix}"),
+                metadata=meta.metadata(namespace, "heimdall", f"heimdall-{suffix}"),
                 spec=spec,
                 opts=child,
             )
@@ -67,7 +67,7 @@ class NetworkPolicies(pulumi.ComponentResource):
             "server",
             net.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                    match_labels=kube.selector_labels(HEIMDALL_COMPONENT)
+                    match_labels=meta.selector_labels(HEIMDALL_COMPONENT)
                 ),
                 policy_types=["Ingress"],
                 ingress=[

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 
 from heimdall.settings.loader import SettingsError, load_settings
-from heimdall.settings.root import Settings
 from heimdall.settings.secrecy import plain_secret_leaf, stack_file_secure_leaves
-from heimdall.stack import Heimdall
-
-
-def deploy(settings: Settings) -> dict[str, Any]:
-    heimdall = Heimdall("heimdall", settings)
-    for key, value in heimdall.outputs.items():
-        pulumi.export(key, value)
-    return heimdall.outputs
+from heimdall.stack import deploy
 
 
 def main() -> None:

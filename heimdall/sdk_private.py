@@ -13,6 +13,8 @@ Borrowed, with who uses it:
   that holds transforms and resource hooks (the render's recorder, heimdall/tooling/mocks.py).
   The hook wrapper is the SDK's own: it deserializes the inputs the engine sends exactly
   as in a real run (a nested secret makes its top-level property an `Output.secret`).
+  So is the transform wrapper (`_CallbackServicer.register_transform`): the render's
+  monitor runs each transform through it, as the engine does over gRPC.
 
 The program's config is read with the SDK's public `pulumi.runtime.get_config_env` and
 `get_config_secret_keys_env` (heimdall/settings/loader.py), not `pulumi.runtime.config`.
@@ -69,14 +71,31 @@ def sdk_hook_callback(hook: Any) -> HookCallback:
     """The SDK's own wrapper of a resource hook, as the engine calls it: serialized
     `ResourceHookRequest` bytes in, a `ResourceHookResponse` (its `error` set when the
     hook raised) out."""
-    from pulumi.runtime._callbacks import _CallbackServicer
-
     # Only `_callbacks` and `_target` are used to wrap a hook; no server is started.
-    servicer = object.__new__(_CallbackServicer)
-    servicer._callbacks = {}
-    servicer._target = "mock"
+    servicer = _bare_servicer()
     request = servicer.do_register_resource_hook(hook)
     callback: HookCallback = servicer._callbacks[request.callback.token]
+    return callback
+
+
+def _bare_servicer() -> Any:
+    """A `_CallbackServicer` without a server: its wrappers touch only these attributes."""
+    from pulumi.runtime._callbacks import _CallbackServicer
+
+    servicer = object.__new__(_CallbackServicer)
+    servicer._callbacks = {}
+    servicer._transforms = {}
+    servicer._target = "mock"
+    return servicer
+
+
+def sdk_transform_callback(transform: Any) -> HookCallback:
+    """The SDK's own wrapper of a resource transform, as the engine calls it: serialized
+    `TransformRequest` bytes in, a `TransformResponse` out. It deserializes the properties
+    and options and serializes what the transform returns exactly as in a real run."""
+    servicer = _bare_servicer()
+    request = servicer.register_transform(transform)
+    callback: HookCallback = servicer._callbacks[request.token]
     return callback
 
 
@@ -102,12 +121,18 @@ def _problems() -> list[str]:
     servicer = getattr(_callbacks, "_CallbackServicer", None)
     need(isinstance(getattr(servicer, "_servicers", None), list), "_CallbackServicer._servicers is no list")
     need(callable(getattr(servicer, "do_register_resource_hook", None)), "_CallbackServicer.do_register_resource_hook is gone")
+    need(callable(getattr(servicer, "register_transform", None)), "_CallbackServicer.register_transform is gone")
     need(callable(getattr(mocks, "_resolve_callbacks", None)), "pulumi.runtime.mocks._resolve_callbacks is gone")
     if not found:
         # The hook wrapper touches only these two attributes of its servicer.
         source = inspect.getsource(servicer.do_register_resource_hook)  # type: ignore[union-attr]
         used = set(re.findall(r"self\.(\w+)", source))
         need(used <= {"_callbacks", "_target"}, f"do_register_resource_hook now uses self.{sorted(used)}")
+        # The transform wrapper: these attributes, and the option converters (methods).
+        source = inspect.getsource(servicer.register_transform)  # type: ignore[union-attr]
+        used = set(re.findall(r"self\.(\w+)", source))
+        allowed = {"_callbacks", "_target", "_transforms", "_resource_options", "_transformation_resource_options"}
+        need(used <= allowed, f"register_transform now uses self.{sorted(used - allowed)}")
     return found
 
 

@@ -20,8 +20,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import SecretStr
 
-from heimdall import kube
 from heimdall.database.contract import PasswordSource, SecretKeyRef
+from heimdall.kube import meta
 from heimdall.settings.app import Secrets
 
 JWT_SECRET = "JWT_SECRET"
@@ -85,7 +85,7 @@ class HeimdallSecrets(pulumi.ComponentResource):
         # Auto-named: a changed value becomes a new Secret, and so a rollout of the pods.
         secret = k8s.core.v1.Secret(
             f"{name}-app",
-            metadata=kube.metadata(namespace, "heimdall"),
+            metadata=meta.metadata(namespace, "heimdall"),
             type="Opaque",
             string_data={JWT_SECRET: jwt, API_KEY_SECRET: api_key, ADMIN_PASSWORD: admin},
             opts=child,

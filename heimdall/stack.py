@@ -3,8 +3,10 @@
 namespace -> secrets -> database (the chosen provider) -> config -> backups and restore
 -> migration Job -> workload, with the guardrails beside them (NetworkPolicies, PodDisruptionBudget,
 autoscaler), the login secrets and CA bundle the pods mount, and the Gateway API route.
-Every object gets the user's extra `labels` and `annotations`. Returns the stack
-outputs; `__main__.py` exports them.
+Every Kubernetes object gets the user's extra `labels` and `annotations` through the
+component's transform (heimdall/kube/stack_metadata.py). Each part takes a narrow `*Args`
+built here from the settings: this is the one module besides the settings package that
+reads `Settings`. Returns the stack outputs; `__main__.py` exports them.
 """
 
 from __future__ import annotations
@@ -16,22 +18,26 @@ from urllib.parse import quote
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.auth import AuthSecrets
-from heimdall.availability import HeimdallAvailability
+from heimdall.availability import AvailabilityArgs, HeimdallAvailability
 from heimdall.certificates import ExtraCaCertificates
-from heimdall.config import HeimdallConfig
+from heimdall.config import ConfigArgs, HeimdallConfig
 from heimdall.database import guard
 from heimdall.database.build import build_database
-from heimdall.database.contract import DatabaseConnection
+from heimdall.database.contract import DatabaseConnection, Placement, Toleration
 from heimdall.exposure import GatewayRoute
-from heimdall.migration import MigrationJob
+from heimdall.kube import meta
+from heimdall.kube.database_client import DatabaseClientArgs
+from heimdall.kube.placement import Scheduling
+from heimdall.kube.pods import PodAdditions
+from heimdall.kube.stack_metadata import StackMetadata
+from heimdall.migration import MigrationArgs, MigrationJob
 from heimdall.network import NetworkPolicies
-from heimdall.operations import DatabaseOperations
-from heimdall.pod import HeimdallPod
+from heimdall.operations import DatabaseOperations, OperationsArgs
+from heimdall.pod import HeimdallPod, HeimdallPodArgs
 from heimdall.secrets import HeimdallSecrets
 from heimdall.settings.root import Settings
-from heimdall.workload import HeimdallWorkload
+from heimdall.workload import HeimdallWorkload, WorkloadArgs
 
 # The CA file a verifying connection string names, in the directory psql runs in: the
 # `databaseCaCertificate` output (or the CA from the cluster, see docs/databases.md) saved
@@ -64,8 +70,93 @@ def connection_string(connection: DatabaseConnection) -> pulumi.Output[str]:
 CLAIM_NAME = "heimdall-stack"
 
 
+# --- the parts' Args, from the settings -----------------------------------------------------
+
+
+def stack_placement(settings: Settings) -> Placement:
+    """Where every pod of the stack runs."""
+    return Placement(
+        node_selector=dict(settings.node_selector),
+        tolerations=tuple(Toleration(**t.model_dump()) for t in settings.tolerations),
+        image_pull_secrets=tuple(settings.image_pull_secrets),
+    )
+
+
+def database_client_args(settings: Settings) -> DatabaseClientArgs:
+    return DatabaseClientArgs(
+        image=settings.database.client_image,
+        wait_timeout_seconds=settings.database.wait_timeout_seconds,
+        security_context=settings.security_context,
+    )
+
+
+def pod_args(settings: Settings) -> HeimdallPodArgs:
+    # affinity and topologySpreadConstraints: Kubernetes objects, passed on camelCase.
+    scheduling = Scheduling(
+        placement=stack_placement(settings),
+        affinity=settings.affinity.as_input() if settings.affinity is not None else None,
+        topology_spread_constraints=None
+        if settings.topology_spread_constraints is None
+        else [constraint.as_input() for constraint in settings.topology_spread_constraints],
+        several_pods=settings.min_replicas > 1,
+    )
+    return HeimdallPodArgs(
+        image=settings.image,
+        scheduling=scheduling,
+        database_client=database_client_args(settings),
+        security_context=settings.security_context,
+        pod_security_context=settings.pod_security_context,
+        labels=settings.pod_labels,
+        # Heimdall's pods carry the stack's annotations too (the transform adds them to
+        # object metadata only), under their own podAnnotations.
+        annotations={**settings.annotations, **settings.pod_annotations},
+    )
+
+
+def config_args(settings: Settings) -> ConfigArgs:
+    return ConfigArgs(
+        admin_email=settings.admin.email,
+        jwt_expire_time=settings.jwt_expire_time,
+        local_login_disabled=settings.local_login_disabled,
+        registration_disabled=settings.registration_disabled,
+        one_session_per_user=settings.one_session_per_user,
+        max_file_upload_size=settings.max_file_upload_size,
+        banners=settings.banners,
+        auth=settings.auth,
+        ca_certificates=settings.ca_certificates.enabled,
+        env=settings.env,
+        external_url=settings.external_url_env,
+    )
+
+
+def operations_args(settings: Settings) -> OperationsArgs:
+    return OperationsArgs(
+        backup=settings.backup,
+        backup_enabled=settings.backup_enabled,
+        restore=settings.restore,
+        protect=not settings.database.allow_destroy,
+        namespace=settings.namespace,
+        database_name=settings.database.name,
+        database_client=database_client_args(settings),
+        placement=stack_placement(settings),
+    )
+
+
+def workload_args(settings: Settings) -> WorkloadArgs:
+    return WorkloadArgs(
+        start_command=settings.start_command,
+        resources=settings.resources,
+        replicas=settings.replicas,
+        probes=settings.probes,
+        rollout=settings.rollout,
+        autoscaling=settings.autoscaling,
+        ingress=settings.ingress,
+        sticky_sessions=settings.sticky_sessions,
+    )
+
+
 def claim_namespace(
-    name: str, namespace: pulumi.Input[str], parent: pulumi.Resource, settings: Settings
+    name: str, namespace: pulumi.Input[str], parent: pulumi.Resource, provider: str, protect: bool
 ) -> tuple[k8s.core.v1.ConfigMap, pulumi.Output[str]]:
     """A ConfigMap with a fixed name that says which stack owns the namespace; the
     namespace every other object of the stack gets is this ConfigMap's, so each of them
@@ -85,13 +176,11 @@ def claim_namespace(
     stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     claim = k8s.core.v1.ConfigMap(
         f"{name}-namespace-claim",
-        metadata=kube.metadata(
+        metadata=meta.metadata(
             namespace,
             "heimdall",
             CLAIM_NAME,
-            annotations=guard.recorded_annotations(
-                settings.database.provider, protected=not settings.database.allow_destroy
-            ),
+            annotations=guard.recorded_annotations(provider, protected=protect),
         ),
         data={
             "stack": stack,
@@ -111,9 +200,17 @@ class Heimdall(pulumi.ComponentResource):
     def __init__(
         self, name: str, settings: Settings, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
-        super().__init__("heimdall:index:Heimdall", name, None, opts)
-        with kube.common_metadata(settings.labels, settings.annotations):
-            self.outputs = self._build(name, settings)
+        common = StackMetadata(labels=settings.labels, annotations=settings.annotations)
+        # Only with something to add: the engine calls every transform of every ancestor
+        # for each resource, over gRPC.
+        transforms = [common.transform()] if common.labels or common.annotations else []
+        super().__init__(
+            "heimdall:index:Heimdall",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=transforms)),
+        )
+        self.outputs = self._build(name, settings)
         self.register_outputs(self.outputs)
 
     def _build(self, name: str, settings: Settings) -> dict[str, Any]:
@@ -125,14 +222,14 @@ class Heimdall(pulumi.ComponentResource):
             ns = k8s.core.v1.Namespace(
                 f"{name}-namespace",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=settings.namespace,
-                    labels=kube.labels("heimdall"),
-                    annotations=kube.common_annotations(),
+                    name=settings.namespace, labels=meta.labels("heimdall")
                 ),
                 opts=pulumi.ResourceOptions(parent=self, protect=protect_data),
             )
             namespace = ns.metadata.name
-        claim, namespace = claim_namespace(name, namespace, self, settings)
+        claim, namespace = claim_namespace(
+            name, namespace, self, settings.database.provider, protect_data
+        )
 
         child = pulumi.ResourceOptions(parent=self)
         secrets = HeimdallSecrets(f"{name}-secrets", settings.secrets, namespace, opts=child)
@@ -141,32 +238,34 @@ class Heimdall(pulumi.ComponentResource):
             settings.database,
             namespace,
             secrets.database_password,
-            kube.stack_placement(settings),
+            stack_placement(settings),
             # After the guard, also what takes no namespace (a managed instance).
             opts=pulumi.ResourceOptions(parent=self, depends_on=[claim]),
             backup_s3=settings.backup.s3,
         )
-        config = HeimdallConfig(f"{name}-config", settings, connection, namespace, opts=child)
-        shared: list[kube.PodAdditions] = []  # the server's and the Job's
+        config = HeimdallConfig(
+            f"{name}-config", config_args(settings), connection, namespace, opts=child
+        )
+        shared: list[PodAdditions] = []  # the server's and the Job's
         if settings.ca_certificates.enabled:
             shared.append(
                 ExtraCaCertificates(
                     f"{name}-ca-certificates", settings.ca_certificates, namespace, opts=child
                 ).pod
             )
-        server_only: list[kube.PodAdditions] = []
+        server_only: list[PodAdditions] = []
         if settings.auth.any:
             server_only.append(AuthSecrets(f"{name}-auth", settings.auth, namespace, opts=child).pod)
         operations = DatabaseOperations(
             f"{name}-operations",
-            settings,
+            operations_args(settings),
             connection,
             config.service_account_name,
             namespace,
             opts=child,
         )
         pod = HeimdallPod(
-            settings=settings,
+            args=pod_args(settings),
             namespace=namespace,
             connection=connection,
             secrets=secrets,
@@ -178,10 +277,19 @@ class Heimdall(pulumi.ComponentResource):
         # half-restored database, never serve before the schema is current.
         restored = [operations.restore_job] if operations.restore_job is not None else []
         migration = MigrationJob(
-            f"{name}-migration", pod, after=[*connection.ready, *restored], opts=child
+            f"{name}-migration",
+            MigrationArgs(
+                migration=settings.migration,
+                admin_uses_external_auth=settings.admin.uses_external_auth,
+                restored_from=settings.restore.from_,
+            ),
+            pod,
+            after=[*connection.ready, *restored],
+            opts=child,
         )
         HeimdallWorkload(
             f"{name}-app",
+            workload_args(settings),
             dataclasses.replace(pod, additions=[*shared, *server_only]),
             after=[migration.job],
             opts=child,
@@ -190,7 +298,16 @@ class Heimdall(pulumi.ComponentResource):
             NetworkPolicies(
                 f"{name}-network-policies", settings.network_policy, connection, namespace, opts=child
             )
-        HeimdallAvailability(f"{name}-availability", settings, namespace, opts=child)
+        HeimdallAvailability(
+            f"{name}-availability",
+            AvailabilityArgs(
+                pod_disruption_budget=settings.pod_disruption_budget,
+                autoscaling=settings.autoscaling,
+                min_replicas=settings.min_replicas,
+            ),
+            namespace,
+            opts=child,
+        )
         if settings.gateway.enabled:
             GatewayRoute(f"{name}-gateway", settings.gateway, namespace, opts=child)
 
@@ -210,3 +327,11 @@ class Heimdall(pulumi.ComponentResource):
             "databaseResourceGroup": connection.resource_group,
             "databaseCaCertificate": connection.tls.pem,
         }
+
+
+def deploy(settings: Settings) -> dict[str, Any]:
+    """Build the stack and export its outputs (the program's body, `heimdall.program`)."""
+    heimdall = Heimdall("heimdall", settings)
+    for key, value in heimdall.outputs.items():
+        pulumi.export(key, value)
+    return heimdall.outputs

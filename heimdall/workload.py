@@ -16,15 +16,17 @@ other components' env and volumes (login secrets, the CA bundle). With autoscali
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
+from heimdall.kube import meta, pods
 from heimdall.pod import HeimdallPod
-from heimdall.settings.app import ProbeTiming
-from heimdall.settings.root import Settings
+from heimdall.settings.app import Ingress, Probes, ProbeTiming, Rollout
+from heimdall.settings.guardrails import Autoscaling
+from heimdall.settings.types import Resources
 
 core = k8s.core.v1
 COMPONENT = "heimdall"
@@ -57,15 +59,30 @@ TRAEFIK_STICKY_ANNOTATIONS = {
 }
 
 
-def sticky_annotations(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+@dataclass(frozen=True)
+class WorkloadArgs:
+    """What the server takes from the settings besides its pod (`HeimdallPodArgs`):
+    `sticky_sessions` is the stack's choice (a login feature that needs them, or the user)."""
+
+    start_command: Sequence[str]
+    resources: Resources
+    replicas: int
+    probes: Probes
+    rollout: Rollout
+    autoscaling: Autoscaling
+    ingress: Ingress
+    sticky_sessions: bool = False
+
+
+def sticky_annotations(args: WorkloadArgs) -> tuple[dict[str, str], dict[str, str]]:
     """(Service, Ingress) annotations that keep a browser on one pod, for the ingress
     classes the program knows; the user's own annotations win (an nginx affinity of
     their own replaces the program's). Traefik reads its sticky cookie on the Service
     only, so an Ingress annotation of that name (as the chart's 3.3.3 values example
     shows) does nothing and the Service gets it anyway."""
-    if not (settings.sticky_sessions and settings.ingress.enabled):
+    if not (args.sticky_sessions and args.ingress.enabled):
         return {}, {}
-    class_name, annotations = settings.ingress.class_name, settings.ingress.annotations
+    class_name, annotations = args.ingress.class_name, args.ingress.annotations
     if class_name == "nginx" and "nginx.ingress.kubernetes.io/affinity" not in annotations:
         return {}, dict(NGINX_STICKY_ANNOTATIONS)
     if class_name == "traefik":
@@ -73,15 +90,15 @@ def sticky_annotations(settings: Settings) -> tuple[dict[str, str], dict[str, st
     return {}, {}
 
 
-def rollout_timeout_seconds(settings: Settings) -> int:
+def rollout_timeout_seconds(args: WorkloadArgs) -> int:
     """How long Pulumi waits for the StatefulSet: a rolling update replaces the pods one
     at a time, and each may use its whole startup probe budget, its first readiness probe
     and minReadySeconds after the old pod's preStop pause and grace period; so the budget
     of one pod times the replicas (the autoscaler's maximum under an autoscaler), never
     less than Pulumi's default 10 minutes."""
-    startup, readiness = settings.probes.startup, settings.probes.readiness
+    startup, readiness = args.probes.startup, args.probes.readiness
     per_pod = (
-        settings.rollout.pre_stop_seconds
+        args.rollout.pre_stop_seconds
         + TERMINATION_GRACE_SECONDS
         + POD_START_SECONDS
         + startup.initial_delay_seconds
@@ -90,9 +107,9 @@ def rollout_timeout_seconds(settings: Settings) -> int:
         + readiness.initial_delay_seconds
         + readiness.period_seconds
         + readiness.timeout_seconds
-        + settings.rollout.min_ready_seconds
+        + args.rollout.min_ready_seconds
     )
-    pods = settings.autoscaling.max_replicas if settings.autoscaling.enabled else settings.replicas
+    pods = args.autoscaling.max_replicas if args.autoscaling.enabled else args.replicas
     return max(PULUMI_DEFAULT_AWAIT_SECONDS, pods * per_pod)
 
 
@@ -106,15 +123,15 @@ class HeimdallWorkload(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
+        args: WorkloadArgs,
         pod: HeimdallPod,
         after: Sequence[pulumi.Resource],
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:app:HeimdallWorkload", name, None, opts)
-        settings = pod.settings
         namespace = pod.namespace
         secrets = pod.secrets
-        probes = settings.probes
+        probes = args.probes
 
         def http_probe(timing: ProbeTiming) -> core.ProbeArgs:
             return core.ProbeArgs(
@@ -131,23 +148,23 @@ class HeimdallWorkload(pulumi.ComponentResource):
             core.LifecycleArgs(
                 pre_stop=core.LifecycleHandlerArgs(
                     exec_=core.ExecActionArgs(
-                        command=["sleep", str(settings.rollout.pre_stop_seconds)]
+                        command=["sleep", str(args.rollout.pre_stop_seconds)]
                     )
                 )
             )
-            if settings.rollout.pre_stop_seconds
+            if args.rollout.pre_stop_seconds
             else None
         )
 
         container = pod.container(
             "heimdall",
-            settings.start_command,
+            args.start_command,
             env=[
-                kube.secret_env("JWT_SECRET", secrets.jwt_secret),
-                kube.secret_env("API_KEY_SECRET", secrets.api_key_secret),
+                pods.secret_env("JWT_SECRET", secrets.jwt_secret),
+                pods.secret_env("API_KEY_SECRET", secrets.api_key_secret),
                 *pod.extra.env,
             ],
-            resources=settings.resources,
+            resources=args.resources,
             ports=[core.ContainerPortArgs(name="http", container_port=HTTP_PORT)],
             lifecycle=pre_stop,
             startup_probe=http_probe(probes.startup),
@@ -155,23 +172,23 @@ class HeimdallWorkload(pulumi.ComponentResource):
             liveness_probe=http_probe(probes.liveness),
         )
 
-        selector = kube.selector_labels(COMPONENT)
-        service_sticky, ingress_sticky = sticky_annotations(settings)
+        selector = meta.selector_labels(COMPONENT)
+        service_sticky, ingress_sticky = sticky_annotations(args)
         self.service = core.Service(
             f"{name}-service",
             # No await: pulumi-kubernetes would wait until the Service has ready endpoints,
             # i.e. until the StatefulSet's pods are ready (which the StatefulSet's own await
             # proves, and its selector is this one), then 10 s more for stragglers: the last
             # 10 s of every first deploy, with nothing learned. Nothing depends on it.
-            metadata=kube.metadata(
-                namespace, COMPONENT, SERVICE_NAME, annotations={**service_sticky, **kube.SKIP_AWAIT}
+            metadata=meta.metadata(
+                namespace, COMPONENT, SERVICE_NAME, annotations={**service_sticky, **meta.SKIP_AWAIT}
             ),
             spec=core.ServiceSpecArgs(
                 type="ClusterIP",
                 # Traffic that reaches the Service itself (kube-proxy: port-forward, a
                 # LoadBalancer in front of it) stays on one pod per client address;
                 # ingress controllers route to the pods directly and need their own.
-                session_affinity="ClientIP" if settings.sticky_sessions else None,
+                session_affinity="ClientIP" if args.sticky_sessions else None,
                 selector=selector,
                 ports=[core.ServicePortArgs(name="http", port=HTTP_PORT, target_port="http")],
             ),
@@ -180,10 +197,10 @@ class HeimdallWorkload(pulumi.ComponentResource):
 
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
-            metadata=kube.metadata(namespace, COMPONENT, STATEFUL_SET_NAME),
+            metadata=meta.metadata(namespace, COMPONENT, STATEFUL_SET_NAME),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 # Under an autoscaler the field is left unset, so Pulumi does not fight it.
-                replicas=None if settings.autoscaling.enabled else settings.replicas,
+                replicas=None if args.autoscaling.enabled else args.replicas,
                 # A plain name: depending on the Service's output would make the StatefulSet
                 # wait for the Service's endpoints, which only its own pods provide.
                 service_name=SERVICE_NAME,
@@ -192,7 +209,7 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 # Kubernetes 1.35 and 1 by default) and moves on once the new pod has been
                 # ready for minReadySeconds, so with 2+ replicas the others keep serving.
                 update_strategy=k8s.apps.v1.StatefulSetUpdateStrategyArgs(type="RollingUpdate"),
-                min_ready_seconds=settings.rollout.min_ready_seconds,
+                min_ready_seconds=args.rollout.min_ready_seconds,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 template=core.PodTemplateSpecArgs(
                     metadata=pod.metadata(COMPONENT),
@@ -206,14 +223,14 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 # can take (startup probe budget x replicas): it would fail the update
                 # while the rollout is still going well.
                 custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{rollout_timeout_seconds(settings)}s",
-                    update=f"{rollout_timeout_seconds(settings)}s",
+                    create=f"{rollout_timeout_seconds(args)}s",
+                    update=f"{rollout_timeout_seconds(args)}s",
                 ),
             ),
         )
 
         self.ingress: Optional[k8s.networking.v1.Ingress] = None
-        ingress = settings.ingress
+        ingress = args.ingress
         if ingress.enabled and ingress.host:
             annotations = {**ingress_sticky, **ingress.annotations}
             class_name = ingress.class_name
@@ -224,7 +241,7 @@ class HeimdallWorkload(pulumi.ComponentResource):
                 class_name = None
             self.ingress = k8s.networking.v1.Ingress(
                 f"{name}-ingress",
-                metadata=kube.metadata(namespace, COMPONENT, "heimdall", annotations=annotations),
+                metadata=meta.metadata(namespace, COMPONENT, "heimdall", annotations=annotations),
                 spec=k8s.networking.v1.IngressSpecArgs(
                     ingress_class_name=class_name,
                     tls=[

@@ -1,6 +1,6 @@
 """Shared fixtures: build the program under Pulumi mocks with given settings.
 
-`build(values, secrets=..., preview=...)` runs the real program (heimdall.program.deploy)
+`build(values, secrets=..., preview=...)` runs the real program (heimdall.stack.deploy)
 with `values` as the `heimdall:` config (top-level keys, plain Python values) and returns a
 `heimdall.tooling.render.Rendering`. `secrets` are merged into `values` the way
 `pulumi config set --secret --path` stores them: their top-level keys become secret.

@@ -102,7 +102,7 @@ def facts() -> Facts:
     adopting = {**dev.config, "heimdall:database": '{"embedded": {"existingClaim": "data-heimdall-postgresql-0"}}'}
     renderings.append(render.run_stack(adopting, "dev", secret_keys=dev.secret_keys))
     for rendering in renderings:
-        provider = rendering.settings.database.provider
+        provider = rendering.provider
         for key, value in rendering.outputs.items():
             if value is not None:
                 found.outputs.setdefault(key, set()).add(provider)

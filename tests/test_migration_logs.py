@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 import pytest
 
-from heimdall import kube
+from heimdall.kube import pods
 from heimdall.migration import REDACTED_ENV
 from heimdall.tooling.render import run_stack_file
 from tests.conftest import STACK_FILES, containers
@@ -157,7 +157,7 @@ def test_every_stack_runs_the_commands_through_the_redacting_filter(stack_file: 
     container = migrate_container(stack_file)
     command = container["command"]
     assert command[:2] == ["node", "-e"]
-    assert command[2] == kube.script("redact-output.js")
+    assert command[2] == pods.script("redact-output.js")
     assert command[3:6] == ["--", ",".join(REDACTED_ENV), "/bin/sh"]
     assert command[6] == "-ec"
     # Every secret the container reads is filtered, and none is on the command line.
@@ -230,7 +230,7 @@ def test_a_random_admin_password_is_not_printed_either(stack_file: str, tmp_path
 
 def redact(script: str, env: dict[str, str], names: str = "S,T") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["node", "-e", kube.script("redact-output.js"), "--", names, "/bin/sh", "-c", script],
+        ["node", "-e", pods.script("redact-output.js"), "--", names, "/bin/sh", "-c", script],
         env={"PATH": os.environ["PATH"], **env},
         capture_output=True,
         text=True,
@@ -281,7 +281,7 @@ def test_unset_and_empty_variables_redact_nothing() -> None:
 
 
 def filter_command(script: str) -> list[str]:
-    return ["node", "-e", kube.script("redact-output.js"), "--", "S", "/bin/sh", "-c", script]
+    return ["node", "-e", pods.script("redact-output.js"), "--", "S", "/bin/sh", "-c", script]
 
 
 def test_all_output_arrives_when_the_reader_is_slow() -> None:
@@ -311,7 +311,7 @@ def test_a_term_signal_stops_the_commands_and_reports_it() -> None:
 def test_exit_status_of_a_signal_and_of_a_missing_command() -> None:
     assert redact("kill -TERM $$", {}).returncode == 128 + 15
     missing = subprocess.run(
-        ["node", "-e", kube.script("redact-output.js"), "--", "S", "/nonexistent/yarn"],
+        ["node", "-e", pods.script("redact-output.js"), "--", "S", "/nonexistent/yarn"],
         capture_output=True,
         text=True,
         timeout=60,

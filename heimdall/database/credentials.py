@@ -16,8 +16,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from heimdall import kube
 from heimdall.database.contract import DatabaseRequest, SecretKeyRef
+from heimdall.kube import meta
 
 PASSWORD_KEY = "password"
 COMPONENT = "postgres"
@@ -46,7 +46,7 @@ def password_secret(
         value = pulumi.Output.secret(generated.result)
     secret = k8s.core.v1.Secret(
         f"{name}-credentials",
-        metadata=kube.metadata(request.namespace, COMPONENT),
+        metadata=meta.metadata(request.namespace, COMPONENT),
         type="Opaque" if username is None else "kubernetes.io/basic-auth",
         string_data={PASSWORD_KEY: value}
         if username is None

@@ -13,8 +13,8 @@ from typing import Any, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.contract import ConfigMapKeyRef, DatabaseRequest, DatabaseTls
+from heimdall.kube import meta
 
 CA_KEY = "ca.pem"
 
@@ -38,7 +38,7 @@ def client_tls(
         raise ValueError("database.tls.ca 'auto' is not available for this provider")
     config_map = k8s.core.v1.ConfigMap(
         f"{name}-ca",
-        metadata=kube.metadata(request.namespace, "postgres"),
+        metadata=meta.metadata(request.namespace, "postgres"),
         data={CA_KEY: pem},
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -19,11 +19,11 @@ import pulumi_kubernetes as k8s
 
 from heimdall.database.contract import DatabaseConnection
 from heimdall.operations.backup import DatabaseBackup
+from heimdall.operations.pods import OperationsArgs
 from heimdall.operations.restore import DatabaseRestore
 from heimdall.operations.target import declare_backup_target
-from heimdall.settings.root import Settings
 
-__all__ = ["DatabaseBackup", "DatabaseOperations", "DatabaseRestore"]
+__all__ = ["DatabaseBackup", "DatabaseOperations", "DatabaseRestore", "OperationsArgs"]
 
 
 class DatabaseOperations(pulumi.ComponentResource):
@@ -33,7 +33,7 @@ class DatabaseOperations(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        args: OperationsArgs,
         connection: DatabaseConnection,
         service_account_name: pulumi.Input[str],
         namespace: pulumi.Input[str],
@@ -43,25 +43,27 @@ class DatabaseOperations(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.backup = None
         self.restore_job = None
-        if not settings.backup_enabled and settings.restore.from_ is None:
+        if not args.backup_enabled and args.restore.from_ is None:
             self.register_outputs({})
             return
 
-        target = declare_backup_target(f"{name}-backups", settings, namespace, child)
-        if settings.backup_enabled:
+        target = declare_backup_target(
+            f"{name}-backups", args.backup, args.protect, args.namespace, namespace, child
+        )
+        if args.backup_enabled:
             self.backup = DatabaseBackup(
                 f"{name}-backup",
-                settings,
+                args,
                 connection,
                 target,
                 service_account_name,
                 namespace,
                 opts=child,
             )
-        if settings.restore.from_ is not None:
+        if args.restore.from_ is not None:
             self.restore_job = DatabaseRestore(
                 f"{name}-restore",
-                settings,
+                args,
                 connection,
                 target,
                 service_account_name,

@@ -21,11 +21,11 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.contract import DatabaseConnection
-from heimdall.operations.pods import postgres_container, postgres_pod_spec
+from heimdall.kube import meta, pods
+from heimdall.kube.database_client import database_client
+from heimdall.operations.pods import OperationsArgs, postgres_container, postgres_pod_spec
 from heimdall.operations.target import BackupTarget
-from heimdall.settings.root import Settings
 
 core = k8s.core.v1
 batch = k8s.batch.v1
@@ -43,7 +43,7 @@ class DatabaseBackup(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        args: OperationsArgs,
         connection: DatabaseConnection,
         target: BackupTarget,
         service_account_name: pulumi.Input[str],
@@ -51,13 +51,13 @@ class DatabaseBackup(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:operations:DatabaseBackup", name, None, opts)
-        backup = settings.backup
-        client = kube.database_client(connection, settings)
-        resources = kube.resource_requirements(backup.resources)
+        backup = args.backup
+        client = database_client(connection, args.database_client)
+        resources = pods.resource_requirements(backup.resources)
         dump = postgres_container(
             "backup",
             "backup.sh",
-            settings,
+            args.database_client.image,
             env=[
                 *client.env,
                 core.EnvVarArgs(name="BACKUP_DIR", value=target.directory),
@@ -85,7 +85,7 @@ class DatabaseBackup(pulumi.ComponentResource):
             containers = [dump]
 
         pod = postgres_pod_spec(
-            settings,
+            args.placement,
             service_account_name,
             init_containers,
             containers,
@@ -93,7 +93,7 @@ class DatabaseBackup(pulumi.ComponentResource):
         )
         self.cron_job = batch.CronJob(
             f"{name}-cronjob",
-            metadata=kube.metadata(namespace, COMPONENT, CRON_JOB_NAME),
+            metadata=meta.metadata(namespace, COMPONENT, CRON_JOB_NAME),
             spec=batch.CronJobSpecArgs(
                 schedule=backup.schedule,
                 time_zone=backup.time_zone,
@@ -102,12 +102,12 @@ class DatabaseBackup(pulumi.ComponentResource):
                 successful_jobs_history_limit=HISTORY_LIMIT,
                 failed_jobs_history_limit=HISTORY_LIMIT,
                 job_template=batch.JobTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=meta.labels(COMPONENT)),
                     spec=batch.JobSpecArgs(
                         backoff_limit=1,
                         active_deadline_seconds=backup.deadline_seconds,
                         template=core.PodTemplateSpecArgs(
-                            metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
+                            metadata=k8s.meta.v1.ObjectMetaArgs(labels=meta.labels(COMPONENT)),
                             spec=pod,
                         ),
                     ),

@@ -28,11 +28,12 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.contract import DatabaseConnection
-from heimdall.operations.pods import postgres_container, postgres_pod_spec
+from heimdall.kube import meta, pods
+from heimdall.kube.database_client import database_client
+from heimdall.operations.pods import OperationsArgs, postgres_container, postgres_pod_spec
 from heimdall.operations.target import BackupTarget
-from heimdall.settings.root import Settings
+from heimdall.settings.operations import Backup, Restore
 
 core = k8s.core.v1
 COMPONENT = "heimdall-restore"
@@ -43,18 +44,17 @@ COMPONENT = "heimdall-restore"
 LEGACY_S3_PREFIX = "heimdall/"
 
 
-def restore_id(settings: Settings) -> str:
+def restore_id(backup: Backup, restore: Restore) -> str:
     """A short id of what is restored: the dump's name and where it is read from (and
     restore.runId, when set)."""
-    backup = settings.backup
-    where: dict[str, object] = {"target": backup.target, "from": settings.restore.from_}
+    where: dict[str, object] = {"target": backup.target, "from": restore.from_}
     if backup.s3 is not None:
         location = backup.s3.model_dump(include={"bucket", "prefix", "endpoint"})
         if location["prefix"] is None:
             location["prefix"] = LEGACY_S3_PREFIX
         where["s3"] = location
-    if settings.restore.run_id is not None:  # only when set: existing Jobs keep their names
-        where["runId"] = settings.restore.run_id
+    if restore.run_id is not None:  # only when set: existing Jobs keep their names
+        where["runId"] = restore.run_id
     digest = hashlib.sha256(json.dumps(where, sort_keys=True).encode()).hexdigest()
     return digest[:10]
 
@@ -65,7 +65,7 @@ class DatabaseRestore(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        args: OperationsArgs,
         connection: DatabaseConnection,
         target: BackupTarget,
         service_account_name: pulumi.Input[str],
@@ -73,11 +73,11 @@ class DatabaseRestore(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("heimdall:operations:DatabaseRestore", name, None, opts)
-        restore = settings.restore
+        restore = args.restore
         if restore.from_ is None:
             raise ValueError("DatabaseRestore needs restore.from")
-        client = kube.database_client(connection, settings)
-        resources = kube.resource_requirements(restore.resources)
+        client = database_client(connection, args.database_client)
+        resources = pods.resource_requirements(restore.resources)
         from_env = core.EnvVarArgs(name="RESTORE_FROM", value=restore.from_)
         run_env = [core.EnvVarArgs(name="RESTORE_RUN_ID", value=restore.run_id)] if restore.run_id else []
         # Every update while restore.from is set says so: it is easy to forget, and each
@@ -86,7 +86,7 @@ class DatabaseRestore(pulumi.ComponentResource):
         again = f" (restore.runId {restore.run_id})" if restore.run_id else ""
         pulumi.log.warn(
             f"restore.from is set: {restore.from_}{again} is restored into database "
-            f"{settings.database.name} unless that database already received it; remove "
+            f"{args.database_name} unless that database already received it; remove "
             "restore.from once the restore has succeeded",
             resource=self,
         )
@@ -101,7 +101,7 @@ class DatabaseRestore(pulumi.ComponentResource):
         restore_container = postgres_container(
             "restore",
             "restore.sh",
-            settings,
+            args.database_client.image,
             env=[
                 *client.env,
                 core.EnvVarArgs(name="BACKUP_DIR", value=target.directory),
@@ -112,15 +112,15 @@ class DatabaseRestore(pulumi.ComponentResource):
             resources=resources,
         )
 
-        wait = settings.database.wait_timeout_seconds
+        wait = args.database_client.wait_timeout_seconds
         timeout = f"{wait + restore.timeout_seconds + 120}s"
-        job_id = restore_id(settings)
+        job_id = restore_id(args.backup, restore)
         self.job = k8s.batch.v1.Job(
             f"{name}-{job_id}",
             # replaceUnready: the next `pulumi up` replaces a failed restore Job instead of
             # waiting on it again. No ttlSecondsAfterFinished: a Job deleted by the TTL
             # controller would show as drift and run again.
-            metadata=kube.metadata(
+            metadata=meta.metadata(
                 namespace,
                 COMPONENT,
                 f"heimdall-restore-{job_id}",
@@ -131,9 +131,9 @@ class DatabaseRestore(pulumi.ComponentResource):
                 backoff_limit=0,
                 active_deadline_seconds=wait + restore.timeout_seconds,
                 template=core.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=meta.labels(COMPONENT)),
                     spec=postgres_pod_spec(
-                        settings,
+                        args.placement,
                         service_account_name,
                         init_containers,
                         [restore_container],

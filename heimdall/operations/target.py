@@ -14,10 +14,9 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.contract import SecretKeyRef
-from heimdall.settings.operations import BackupS3
-from heimdall.settings.root import Settings
+from heimdall.kube import meta, pods, security
+from heimdall.settings.operations import Backup, BackupS3
 
 core = k8s.core.v1
 COMPONENT = "heimdall-backup"
@@ -90,7 +89,7 @@ class BackupTarget:
             "BACKUP_DIR": SCRATCH_DIR,
             "S3_BUCKET": s3.bucket,
             "S3_PREFIX": s3_prefix(s3),
-            "S3_FORCE_PATH_STYLE": kube.flag(s3.force_path_style),
+            "S3_FORCE_PATH_STYLE": pods.flag(s3.force_path_style),
             "AWS_REGION": s3.region,
             "AWS_DEFAULT_REGION": s3.region,
             "AWS_PAGER": "",
@@ -110,21 +109,21 @@ class BackupTarget:
             name=name,
             image=s3.image.reference,
             image_pull_policy=s3.image.pull_policy,
-            command=["/bin/sh", "-c", kube.script("s3-env.sh") + "\n" + kube.script(script)],
+            command=["/bin/sh", "-c", pods.script("s3-env.sh") + "\n" + pods.script(script)],
             env=[
-                *kube.plain_env(plain),
-                kube.secret_env(
+                *pods.plain_env(plain),
+                pods.secret_env(
                     "AWS_ACCESS_KEY_ID", SecretKeyRef(secret, s3.access_key_id_key), optional=True
                 ),
-                kube.secret_env(
+                pods.secret_env(
                     "AWS_SECRET_ACCESS_KEY",
                     SecretKeyRef(secret, s3.secret_access_key_key),
                     optional=True,
                 ),
             ],
             resources=resources,
-            security_context=kube.container_security_context(kube.POSTGRES_UID),
-            termination_message_policy=kube.LOGS_ON_ERROR,
+            security_context=security.container_security_context(security.POSTGRES_UID),
+            termination_message_policy=pods.LOGS_ON_ERROR,
             volume_mounts=[
                 self.mount(),
                 core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
@@ -134,20 +133,23 @@ class BackupTarget:
 
 def declare_backup_target(
     name: str,
-    settings: Settings,
+    backup: Backup,
+    protect: bool,
+    namespace_name: str,
     namespace: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
 ) -> BackupTarget:
-    backup = settings.backup
+    """The backup target of `backup`; `protect` (not database.allowDestroy) guards the
+    volume like the data, `namespace_name` is the stack's namespace as configured."""
     if backup.target == "s3":
-        return BackupTarget(kind="s3", claim=None, s3=backup.s3, namespace=settings.namespace)
+        return BackupTarget(kind="s3", claim=None, s3=backup.s3, namespace=namespace_name)
     claim = core.PersistentVolumeClaim(
         f"{name}-volume",
         # skipAwait: on a WaitForFirstConsumer StorageClass the claim stays Pending until
         # the first backup pod mounts it (hours later); waiting for Bound would add time
         # to `pulumi up`, or time it out, and guard nothing: the pod binds it when it runs.
-        metadata=kube.metadata(
-            namespace, COMPONENT, VOLUME_NAME, annotations=kube.SKIP_AWAIT
+        metadata=meta.metadata(
+            namespace, COMPONENT, VOLUME_NAME, annotations=meta.SKIP_AWAIT
         ),
         spec=core.PersistentVolumeClaimSpecArgs(
             access_modes=["ReadWriteOnce"],
@@ -156,7 +158,7 @@ def declare_backup_target(
         ),
         # The dumps are the last line of defence: guard them like the database itself.
         opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(protect=not settings.database.allow_destroy)
+            opts, pulumi.ResourceOptions(protect=protect)
         ),
     )
-    return BackupTarget(kind="pvc", claim=claim, s3=None, namespace=settings.namespace)
+    return BackupTarget(kind="pvc", claim=claim, s3=None, namespace=namespace_name)

@@ -90,8 +90,8 @@ def admin_external_auth_has_a_provider(admin: Admin, auth: Auth) -> None:
 
 
 def pod_annotations_fit(annotations: Mapping[str, str], pod_annotations: Mapping[str, str]) -> None:
-    """A pod template carries `annotations` and `podAnnotations` together (kube.py
-    pod_metadata): their sum must fit the API server's 256 KiB (apimachinery
+    """A pod template carries `annotations` and `podAnnotations` together (heimdall/stack.py
+    pod_args): their sum must fit the API server's 256 KiB (apimachinery
     ValidateAnnotationsSize)."""
     merged = {**annotations, **pod_annotations}
     size = sum(len(k) + len(v) for k, v in merged.items())

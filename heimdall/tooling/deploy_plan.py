@@ -32,7 +32,7 @@ from typing import Any, Optional
 
 from heimdall.database import registry
 from heimdall.engine_values import get_path, unwrap_secret
-from heimdall.kube import SKIP_AWAIT_KEY as SKIP_AWAIT
+from heimdall.kube.meta import SKIP_AWAIT_KEY as SKIP_AWAIT
 from heimdall.tooling.mocks import Registration
 from heimdall.tooling.render import Rendering
 

@@ -2,8 +2,9 @@
 
 `HeimdallMocks` fills in what the engine and providers would (Kubernetes auto-naming with
 a stable suffix, `RandomPassword.result`, cloud outputs such as addresses), and records
-nothing itself. `RecordingMonitor` records every registration as the engine sees it:
-type, logical name, parent, dependencies, protection and inputs.
+nothing itself. `RecordingMonitor` runs the transforms of each resource and of its
+ancestors on it, as the engine does, then records every registration as the engine sees
+it: type, logical name, parent, dependencies, protection and inputs.
 
 In preview mode (`preview=True`) the mocks return no computed values, so, as in a real
 `pulumi preview` of a new stack, every output of a new resource is unknown.
@@ -203,7 +204,6 @@ def call_hook(
 ) -> None:
     """Call one recorded hook as the engine would for `registration` (new inputs) going
     from `old`; raises HookFailed with the engine's message when the hook raises."""
-    import asyncio
 
     request = resource_pb2.ResourceHookRequest(
         urn=registration.urn,
@@ -214,10 +214,21 @@ def call_hook(
         old_inputs=engine_struct(old.inputs if old is not None else None),
         old_outputs=engine_struct(old.state if old is not None else None),
     )
+    response = _run_callback(callback, request.SerializeToString())
+    if response.error:
+        raise HookFailed(f'before hook "{hook_name}" failed: {response.error}')
+
+
+def _run_callback(callback: Any, payload: bytes) -> Any:
+    """Run one of the SDK's callback wrappers (a hook, a transform) to completion on a loop
+    of its own: the monitor is called on the SDK's executor thread, outside the program's
+    loop."""
+    import asyncio
+
     loop = asyncio.new_event_loop()
     try:
-        response = loop.run_until_complete(callback(request.SerializeToString()))
-        # The SDK tracks every Output it makes (the hook's inputs are Outputs) until it
+        response = loop.run_until_complete(callback(payload))
+        # The SDK tracks every Output it makes (a hook's inputs are Outputs) until it
         # resolves; one left pending on this loop would hold up the next program's
         # wait_for_rpcs forever. Let them all finish here.
         pending = asyncio.all_tasks(loop)
@@ -225,21 +236,128 @@ def call_hook(
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     finally:
         loop.close()
-    if response.error:
-        raise HookFailed(f'before hook "{hook_name}" failed: {response.error}')
+    return response
+
+
+def _transform_options(request: Any) -> resource_pb2.TransformResourceOptions:
+    """The options the engine hands a transform (pulumi/pulumi
+    pkg/resource/deploy/source_eval.go, `RegisterResource`, `opts :=
+    &pulumirpc.TransformResourceOptions{...}`), from the registration request."""
+    options = resource_pb2.TransformResourceOptions(
+        depends_on=list(request.dependencies),
+        ignore_changes=list(request.ignoreChanges),
+        replace_on_changes=list(request.replaceOnChanges),
+        version=request.version,
+        provider=request.provider,
+        plugin_download_url=request.pluginDownloadURL,
+        deleted_with=request.deletedWith,
+        additional_secret_outputs=list(request.additionalSecretOutputs),
+        hide_diff=list(request.hideDiffs),
+    )
+    setattr(options, "import", request.importId)
+    if request.HasField("protect"):
+        options.protect = request.protect
+    if request.HasField("retainOnDelete"):
+        options.retain_on_delete = request.retainOnDelete
+    if request.deleteBeforeReplaceDefined:
+        options.delete_before_replace = request.deleteBeforeReplace
+    if request.HasField("customTimeouts"):
+        options.custom_timeouts.CopyFrom(request.customTimeouts)
+    if request.HasField("hooks"):
+        options.hooks.CopyFrom(request.hooks)
+    return options
+
+
+def _apply_options(request: Any, options: resource_pb2.TransformResourceOptions) -> None:
+    """A transform's options back into the registration, as the engine goes on with them."""
+    del request.dependencies[:]
+    request.dependencies.extend(options.depends_on)
+    del request.ignoreChanges[:]
+    request.ignoreChanges.extend(options.ignore_changes)
+    del request.replaceOnChanges[:]
+    request.replaceOnChanges.extend(options.replace_on_changes)
+    del request.additionalSecretOutputs[:]
+    request.additionalSecretOutputs.extend(options.additional_secret_outputs)
+    if options.HasField("protect"):
+        request.protect = options.protect
+    else:
+        request.ClearField("protect")
+    if options.HasField("retain_on_delete"):
+        request.retainOnDelete = options.retain_on_delete
+    else:
+        request.ClearField("retainOnDelete")
+    request.deleteBeforeReplace = options.delete_before_replace
+    request.deleteBeforeReplaceDefined = options.HasField("delete_before_replace")
+    request.ClearField("customTimeouts")
+    if options.HasField("custom_timeouts"):
+        request.customTimeouts.CopyFrom(options.custom_timeouts)
+    request.ClearField("hooks")
+    if options.HasField("hooks"):
+        request.hooks.CopyFrom(options.hooks)
 
 
 class RecordingMonitor(MockMonitor):
-    """A mock monitor that keeps every registration, components included."""
+    """A mock monitor that applies transforms as the engine does and keeps every
+    registration, components included.
+
+    The engine runs on each registration, before anything else, the resource's own
+    transforms, then each ancestor's (nearest first), then the stack's (pulumi/pulumi
+    pkg/resource/deploy/source_eval.go at v3.259.0, `RegisterResource`, lines 2375-2446;
+    each resource's parent and own transforms are kept at lines 2967 and 2972), each
+    through the program's callback server (`wrapTransformCallback`, lines 1542-1616:
+    properties marshalled keeping secrets and unknowns; a response without properties or
+    options keeps the old ones, lines 1599-1610). Here each transform runs through the SDK's
+    own wrapper (heimdall.sdk_private.sdk_transform_callback) on the serialized request.
+    Not reproduced: the engine also upgrades the properties of a resource that has
+    transforms of its own to output values (line 2342); the program's only such
+    resources are the `Heimdall` component and the Helm charts, whose transforms leave
+    them as they are.
+    """
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self._parents: dict[str, str] = {}
+        self._own_transforms: dict[str, list[Any]] = {}
+        self._wrapped: dict[Any, Any] = {}
+
+    def _transformed(self, request: Any, own: list[Any]) -> Any:
+        chain = list(own)
+        current = request.parent
+        while current:
+            chain.extend(self._own_transforms.get(current, ()))
+            current = self._parents.get(current, "")
+        chain.extend(self._stack_transforms)
+        if not chain:
+            return request
+        transformed = resource_pb2.RegisterResourceRequest()
+        transformed.CopyFrom(request)
+        for transform in chain:
+            if transform not in self._wrapped:
+                self._wrapped[transform] = sdk_private.sdk_transform_callback(transform)
+            call = resource_pb2.TransformRequest(
+                type=transformed.type,
+                name=transformed.name,
+                custom=transformed.custom,
+                parent=transformed.parent,
+                properties=transformed.object,
+                options=_transform_options(transformed),
+            )
+            response = _run_callback(self._wrapped[transform], call.SerializeToString())
+            if response.HasField("properties"):
+                transformed.object.CopyFrom(response.properties)
+            if response.HasField("options"):
+                _apply_options(transformed, response.options)
+        return transformed
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
-            return response
+            return super().RegisterResource(request)
+        own = sdk_private.resolve_transforms(request.transforms)
+        request = self._transformed(request, own)
+        response = super().RegisterResource(request)
+        self._parents[response.urn] = request.parent
+        self._own_transforms[response.urn] = own
         registered = self.resources.get(response.urn)
         inputs = pulumi.runtime.rpc.deserialize_properties(request.object, keep_unknowns=True)
         timeouts = request.customTimeouts
@@ -266,7 +384,7 @@ class RecordingMonitor(MockMonitor):
                 inputs=inputs,
                 state=dict(registered.state) if registered is not None else {},
                 ignore_changes=list(request.ignoreChanges),
-                transforms=sdk_private.resolve_transforms(request.transforms),
+                transforms=own,
                 hooks={
                     kind: list(getattr(request.hooks, kind))
                     for kind in _HOOK_KINDS

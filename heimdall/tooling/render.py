@@ -25,7 +25,6 @@ import yaml
 from heimdall import sdk_private
 from heimdall.engine_values import unwrap_secret
 from heimdall.settings.loader import SettingsError, load_settings
-from heimdall.settings.root import Settings
 from heimdall.settings.secrecy import plain_secret_leaf
 from heimdall.settings.types import NAMESPACE, PROJECT_ROOT
 from heimdall.tooling import prerun
@@ -87,7 +86,8 @@ def _language_host_env(config: Mapping[str, str], secret_keys: Iterable[str]) ->
 
 @dataclass
 class Rendering:
-    settings: Settings
+    provider: str  # the stack's database provider (settings database.provider)
+    namespace: str  # the stack's namespace, as configured
     registrations: list[Registration]
     outputs: dict[str, Any]  # resolved values; secrets unwrapped
     secret_outputs: frozenset[str]
@@ -221,7 +221,7 @@ def run_stack(
     With `secure_leaves` (the stack file's encrypted leaves), a secret value held in
     plain text beside them is refused by its own key.
     """
-    from heimdall.program import deploy
+    from heimdall.stack import deploy
 
     secret_keys = list(secret_keys)
     with _language_host_env(config, secret_keys):
@@ -247,7 +247,8 @@ def run_stack(
         finally:
             callbacks.close()
     return Rendering(
-        settings=settings,
+        provider=settings.database.provider,
+        namespace=settings.namespace,
         registrations=monitor.registrations,
         outputs=resolved,
         secret_outputs=frozenset(secret),
@@ -391,8 +392,8 @@ def _logical(rendering: Rendering, urn: Optional[str]) -> Optional[str]:
 def summary(rendering: Rendering, out: Optional[Path] = None) -> str:
     counts = Counter(r.type for r in rendering.registrations if r.custom)
     lines = [
-        f"stack settings: database provider {rendering.settings.database.provider}, "
-        f"namespace {rendering.settings.namespace}",
+        f"stack settings: database provider {rendering.provider}, "
+        f"namespace {rendering.namespace}",
         f"url: {rendering.outputs.get('url')}",
         "resources:",
         *(f"  {count:3d}  {token}" for token, count in sorted(counts.items())),

@@ -268,7 +268,7 @@ def test_the_program_reads_its_config_from_the_language_host_env(monkeypatch) ->
 def test_the_render_hands_over_config_like_the_language_host_and_restores_the_env() -> None:
     before = (os.environ.get("PULUMI_CONFIG"), os.environ.get("PULUMI_CONFIG_SECRET_KEYS"))
     rendering = render.run_stack({"heimdall:replicas": "2", "heimdall:namespace": "web"}, "t")
-    assert (rendering.settings.replicas, rendering.settings.namespace) == (2, "web")
+    assert (rendering.manifest("StatefulSet", "heimdall")["spec"]["replicas"], rendering.namespace) == (2, "web")
     assert (os.environ.get("PULUMI_CONFIG"), os.environ.get("PULUMI_CONFIG_SECRET_KEYS")) == before
 
 

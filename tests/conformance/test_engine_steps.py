@@ -43,7 +43,7 @@ class _Refuse:
 
 
 def rendering(*registrations: Registration, hooks: Optional[dict[str, Any]] = None) -> Rendering:
-    return Rendering(settings=None, registrations=list(registrations), outputs={},  # type: ignore[arg-type]
+    return Rendering(provider="embedded", namespace="heimdall", registrations=list(registrations), outputs={},
                      secret_outputs=frozenset(), hooks=hooks or {})
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from heimdall import kube
+from heimdall.kube import pods
 from heimdall.settings.loader import SettingsError, parse_settings
 from tests.conftest import containers, env_of
 from tests.pg import MISSING_REASON, PostgresServer, postgres_bin_dir, run_script
@@ -53,7 +53,7 @@ def test_an_init_container_checks_the_data_directory_before_postgres_starts(buil
         "EXPECTED_UID": "999",
         "CLAIM": "heimdall-db-data",
     }
-    assert check["command"][2] == kube.script("check-data-directory.sh")
+    assert check["command"][2] == pods.script("check-data-directory.sh")
     assert check["volumeMounts"] == [{"name": "data", "mountPath": "/var/lib/postgresql/data", "readOnly": True}]
     assert check["securityContext"]["runAsUser"] == 999
 
@@ -110,7 +110,7 @@ def check(volume: Path, pgdata: Path, major: str, uid: int) -> Any:
         "EXPECTED_UID": str(uid),
         "CLAIM": "heimdall-db-data",
     }
-    return run_script(kube.script("check-data-directory.sh"), env, **_as_owner(uid))
+    return run_script(pods.script("check-data-directory.sh"), env, **_as_owner(uid))
 
 
 def _as_owner(uid: int) -> dict[str, Any]:
@@ -166,7 +166,7 @@ def test_a_bitnami_data_directory_is_adopted_and_postgres_serves_its_data(volume
     (volume.data / "postgresql.conf").unlink()
     (volume.data / "pg_hba.conf").unlink()
     env = {"PATH": "/usr/bin:/bin", "VOLUME": str(root), "OWNER_UID": str(uid)}
-    adopt = kube.script("adopt-bitnami-data.sh")
+    adopt = pods.script("adopt-bitnami-data.sh")
     result = run_script(adopt, env)
     assert result.returncode == 0, result.stderr
     pgdata = root / "pgdata"

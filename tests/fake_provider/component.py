@@ -8,10 +8,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from heimdall import kube
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 from heimdall.database.credentials import password_secret
 from heimdall.database.tls import client_tls
+from heimdall.kube import meta
 from tests.fake_provider.settings import FakeDatabase
 
 
@@ -27,7 +27,7 @@ class FakeDatabaseServer(pulumi.ComponentResource):
         super().__init__("heimdall:database:FakeDatabaseServer", name, None, opts)
         marker = k8s.core.v1.ConfigMap(
             f"{name}-marker",
-            metadata=kube.metadata(request.namespace, "postgres"),
+            metadata=meta.metadata(request.namespace, "postgres"),
             data={"flavour": request.section.flavour},
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -15,8 +15,8 @@ from typing import Optional, Union
 import kubernetes_validate
 import pytest
 
-from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.settings import kubernetes as k8s
+from heimdall.settings.loader import SettingsError, parse_settings
 from heimdall.tooling.render import KUBERNETES_VERSIONS
 
 # Each model and the OpenAPI definition it keeps.

@@ -355,7 +355,7 @@ def test_restore_from_left_set_does_not_restore_again_on_later_updates(build: Bu
 @pytest.mark.parametrize("allow_destroy", [False, True])
 def test_destroy_stops_at_the_data_unless_allow_destroy(build: BuildFn, allow_destroy: bool) -> None:
     before = build({"database": {"allowDestroy": allow_destroy}})
-    nothing = Rendering(settings=before.settings, registrations=[], outputs={}, secret_outputs=frozenset())
+    nothing = Rendering(provider=before.provider, namespace=before.namespace, registrations=[], outputs={}, secret_outputs=frozenset())
     refusals = plan(before, nothing).refusals
     if allow_destroy:
         assert refusals == []

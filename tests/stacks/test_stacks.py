@@ -41,7 +41,7 @@ def test_every_stack_file_builds_and_its_manifests_are_schema_valid(stack_file: 
         outputs["adminPassword"] is None
     )
     assert "connectionString" in rendering.secret_outputs
-    assert outputs["namespace"] == rendering.settings.namespace
+    assert outputs["namespace"] == rendering.namespace
 
 
 @pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.name)

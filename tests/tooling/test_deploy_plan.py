@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import pytest
 
-from heimdall.kube import SKIP_AWAIT
+from heimdall.kube.meta import SKIP_AWAIT
 from heimdall.tooling import deploy_plan as dp
 from heimdall.tooling.cli import main
 from heimdall.tooling.mocks import Registration
@@ -140,7 +140,8 @@ def _registration(
 
 def _rendering(*registrations: Registration) -> Rendering:
     return Rendering(
-        settings=None,  # type: ignore[arg-type]  # the plan never reads it
+        provider="embedded",  # the plan never reads it
+        namespace="heimdall",
         registrations=list(registrations),
         outputs={},
         secret_outputs=frozenset(),

@@ -33,7 +33,7 @@ import yaml
 from heimdall.tooling import render
 from heimdall.tooling.cli import main
 from heimdall.tooling.from_helm import PLACEHOLDER
-from tests.conftest import REPO, containers, env_of, stack_config
+from tests.conftest import REPO, containers, env_config_map, env_of, stack_config
 
 DATA = REPO / "tests" / "data" / "helm"
 RELEASED = DATA / "values-3.3.3.yaml"
@@ -85,11 +85,11 @@ def test_released_chart_values_become_a_stack_that_adopts_the_claim_and_the_secr
     assert env["JWT_SECRET"] == {"secret": ("heimdall", "jwtSecret")}
     assert env["API_KEY_SECRET"] == {"secret": ("heimdall", "apiKeySecret")}
     assert env["GITHUB_CLIENTSECRET"] == {"secret": ("heimdall", "githubClientSecret")}
-    settings = rendering.settings
-    assert settings.database.name == "heimdall-database"  # the chart's default, adopted as it is
+    config = env_config_map(rendering)["data"]
+    assert config["DATABASE_NAME"] == "heimdall-database"  # the chart's default, adopted as it is
     assert "RENAME" not in printed
-    assert settings.banners.classification.text == "UNCLASSIFIED"
-    assert settings.external_url == "https://heimdall.example.com"  # the values' trailing '/' dropped, and said
+    assert config["CLASSIFICATION_BANNER_TEXT"] == "UNCLASSIFIED"
+    assert config["EXTERNAL_URL"] == "https://heimdall.example.com"  # the values' trailing '/' dropped, and said
     assert "must be a bare origin" in printed
     ingress = rendering.manifest("Ingress", "heimdall")["spec"]
     assert ingress["tls"] == [{"hosts": ["heimdall.example.com"], "secretName": "heimdall-example-com-tls"}]
@@ -107,8 +107,8 @@ def test_develop_values_with_an_external_database_and_existing_secrets(tmp_path,
     assert env["DATABASE_PASSWORD"] == {"secret": ("heimdall-db-credentials", "db-password")}
     assert env["JWT_SECRET"] == {"secret": ("heimdall-production-secrets", "JWT_SECRET")}
     assert env["OIDC_CLIENT_SECRET"] == {"secret": ("heimdall-production-secrets", "OIDC_CLIENT_SECRET")}
-    assert rendering.settings.database.provider == "external"
-    assert rendering.settings.namespace == "heimdall-prod"
+    assert rendering.provider == "external"
+    assert rendering.namespace == "heimdall-prod"
     # OIDC and an autoscaler up to 4 pods behind Traefik: sticky sessions on the Service.
     service = rendering.manifest("Service", "heimdall")
     assert service["spec"]["sessionAffinity"] == "ClientIP"
@@ -227,4 +227,4 @@ def test_develop_values_with_the_bitnami_subchart_and_inline_secrets(tmp_path, m
         "heimdall-postgresql -o jsonpath='{.data.postgres-password}')\" > patch.json"
     ) in printed
     assert "adopt-bitnami-data.sh" in printed
-    assert rendering.settings.banners.warning == "Authorized use only"
+    assert env_config_map(rendering)["data"]["WARNING_BANNER"] == "Authorized use only"

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from heimdall.secrets import JWT_SECRET
 from heimdall.settings.loader import SettingsError
 from heimdall.tooling import render
 from heimdall.tooling.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, env_config_map
 
 
 def test_render_dev_writes_applyable_manifests_and_resources_json(tmp_path: Path, capsys) -> None:
@@ -100,7 +101,8 @@ def test_encrypted_values_become_secret_placeholders(tmp_path: Path) -> None:
     assert loaded.config["heimdall:namespace"] == "plain-key"
     assert loaded.config["aws:region"] == "us-east-1"
     rendering = render.run_stack(loaded.config, loaded.name, loaded.secret_keys)
-    assert rendering.settings.secrets.jwt_secret is not None
+    (secret,) = [m for m in rendering.manifests() if JWT_SECRET in (m.get("stringData") or {})]
+    assert secret["stringData"][JWT_SECRET] == render.SECRET_PLACEHOLDER
 
 
 def test_module_entry_point_runs(tmp_path: Path) -> None:
@@ -186,9 +188,9 @@ def test_scalars_resolve_as_the_pulumi_cli_resolves_them(tmp_path: Path) -> None
         render.run_stack({**config, "heimdall:externalUrl": "https://h.example.com"}, "edge")
     usable = {k: v for k, v in config.items() if k not in ("heimdall:externalUrl", "heimdall:migration")}
     rendering = render.run_stack(usable, "edge")
-    assert rendering.settings.replicas == 8
-    assert rendering.settings.namespace == "no"
-    assert rendering.settings.banners.warning == "on"
+    assert rendering.manifest("StatefulSet", "heimdall")["spec"]["replicas"] == 8
+    assert rendering.namespace == "no"
+    assert env_config_map(rendering)["data"]["WARNING_BANNER"] == "on"
 
 
 def test_a_duplicate_key_exits_2_with_file_line_and_column(tmp_path: Path, capsys) -> None:

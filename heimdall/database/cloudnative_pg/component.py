@@ -31,7 +31,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from heimdall import kube
 from heimdall.database.cloudnative_pg.operator import install_operator
 from heimdall.database.cloudnative_pg.settings import CloudNativePgDatabase
 from heimdall.database.cloudnative_pg.spec import (
@@ -47,6 +46,7 @@ from heimdall.database.contract import (
     ServerPods,
 )
 from heimdall.database.credentials import password_secret
+from heimdall.kube import meta
 
 net = k8s.networking.v1
 POSTGRES_PORT = 5432
@@ -124,7 +124,7 @@ class CloudNativePgCluster(pulumi.ComponentResource):
             assert s3 is not None  # the settings require backup.s3
             region = k8s.core.v1.Secret(
                 f"{name}-backup-region",
-                metadata=kube.metadata(namespace, "postgres"),
+                metadata=meta.metadata(namespace, "postgres"),
                 type="Opaque",
                 string_data={"AWS_REGION": s3.region},
                 opts=child,
@@ -133,14 +133,14 @@ class CloudNativePgCluster(pulumi.ComponentResource):
                 f"{name}-backup-store",
                 api_version="barmancloud.cnpg.io/v1",
                 kind="ObjectStore",
-                metadata=kube.metadata(namespace, "postgres", STORE_NAME),
+                metadata=meta.metadata(namespace, "postgres", STORE_NAME),
                 spec=object_store_spec(cnpg, s3, region.metadata.name),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=charts),
             )
 
         inherited = {
             k: v
-            for k, v in kube.labels("postgres").items()
+            for k, v in meta.labels("postgres").items()
             # The operator sets its own app.kubernetes.io/name and instance on its pods.
             if k not in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by")
         }
@@ -150,7 +150,7 @@ class CloudNativePgCluster(pulumi.ComponentResource):
             f"{name}-cluster-{cnpg.cluster_name}",
             api_version="postgresql.cnpg.io/v1",
             kind="Cluster",
-            metadata=kube.metadata(namespace, "postgres", cnpg.cluster_name, annotations=WAIT_FOR),
+            metadata=meta.metadata(namespace, "postgres", cnpg.cluster_name, annotations=WAIT_FOR),
             spec=cluster_spec(
                 cnpg,
                 database=request.name,
@@ -172,7 +172,7 @@ class CloudNativePgCluster(pulumi.ComponentResource):
                 f"{name}-backup-{cnpg.cluster_name}",
                 api_version="postgresql.cnpg.io/v1",
                 kind="ScheduledBackup",
-                metadata=kube.metadata(namespace, "postgres", f"{cnpg.cluster_name}-backup"),
+                metadata=meta.metadata(namespace, "postgres", f"{cnpg.cluster_name}-backup"),
                 spec=scheduled_backup_spec(cnpg),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
             )

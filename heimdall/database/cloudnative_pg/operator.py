@@ -21,12 +21,12 @@ from typing import Any, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.cloudnative_pg.settings import (
     OPERATOR_CHART,
     PLUGIN_CHART,
     CloudNativePgDatabase,
 )
+from heimdall.kube import meta
 from heimdall.settings.types import Resources
 
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
@@ -67,9 +67,7 @@ def install_operator(
         namespace = k8s.core.v1.Namespace(
             f"{name}-operator-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=operator.namespace,
-                labels=kube.labels("cloudnative-pg"),
-                annotations=kube.common_annotations(),
+                name=operator.namespace, labels=meta.labels("cloudnative-pg")
             ),
             opts=pulumi.ResourceOptions(parent=parent),
         )

@@ -24,12 +24,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from heimdall import kube
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest, ServerPods
 from heimdall.database.credentials import password_secret
 from heimdall.database.embedded import changes
 from heimdall.database.embedded.datadir import data_guard, data_layout
 from heimdall.database.embedded.settings import EmbeddedDatabase
+from heimdall.kube import meta, placement, pods, security
 
 core = k8s.core.v1
 POSTGRES_PORT = 5432
@@ -51,19 +51,19 @@ def check_data_directory(embedded: EmbeddedDatabase) -> core.ContainerArgs:
         "PGDATA": pgdata,
         "DATA_MOUNT": mount_path,
         "PG_MAJOR": major,
-        "EXPECTED_UID": str(kube.POSTGRES_UID),
+        "EXPECTED_UID": str(security.POSTGRES_UID),
         "CLAIM": embedded.existing_claim or "",
     }
     return core.ContainerArgs(
         name="check-data-directory",
         image=embedded.image.reference,
         image_pull_policy=embedded.image.pull_policy,
-        command=["/bin/sh", "-c", kube.script("check-data-directory.sh")],
-        env=kube.plain_env(dict(env)),
+        command=["/bin/sh", "-c", pods.script("check-data-directory.sh")],
+        env=pods.plain_env(dict(env)),
         resources=core.ResourceRequirementsArgs(
             requests={"cpu": "10m", "memory": "16Mi"}, limits={"cpu": "100m", "memory": "64Mi"}
         ),
-        security_context=kube.container_security_context(kube.POSTGRES_UID),
+        security_context=security.container_security_context(security.POSTGRES_UID),
         volume_mounts=[core.VolumeMountArgs(name="data", mount_path=mount_path, read_only=True)],
     )
 
@@ -73,7 +73,7 @@ def password_on_start() -> core.LifecycleArgs:
     start of the container (the image applies it only to an empty volume)."""
     return core.LifecycleArgs(
         post_start=core.LifecycleHandlerArgs(
-            exec_=core.ExecActionArgs(command=["/bin/sh", "-c", kube.script("postgres-password.sh")])
+            exec_=core.ExecActionArgs(command=["/bin/sh", "-c", pods.script("postgres-password.sh")])
         )
     )
 
@@ -105,10 +105,10 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 random.RandomPasswordArgs(length=32, special=False),
             )
 
-        selector = kube.selector_labels(COMPONENT)
+        selector = meta.selector_labels(COMPONENT)
         core.Service(
             f"{name}-headless",
-            metadata=kube.metadata(namespace, COMPONENT, HEADLESS_NAME),
+            metadata=meta.metadata(namespace, COMPONENT, HEADLESS_NAME),
             spec=core.ServiceSpecArgs(
                 cluster_ip="None",
                 selector=selector,
@@ -123,8 +123,8 @@ class EmbeddedPostgres(pulumi.ComponentResource):
             # would put 10 s of endpoint settling between "database ready" and the
             # migration Job. The clients' wait-for-database init container checks the
             # real thing, a connection through this Service.
-            metadata=kube.metadata(
-                namespace, COMPONENT, "heimdall-postgres", annotations=kube.SKIP_AWAIT
+            metadata=meta.metadata(
+                namespace, COMPONENT, "heimdall-postgres", annotations=meta.SKIP_AWAIT
             ),
             spec=core.ServiceSpecArgs(
                 type="ClusterIP",
@@ -140,10 +140,10 @@ class EmbeddedPostgres(pulumi.ComponentResource):
 
         # One layout for every major version, guarded (datadir.py).
         mount_path, pgdata = data_layout(embedded.data_directory)
-        env: list[core.EnvVarArgs] = kube.plain_env(
+        env: list[core.EnvVarArgs] = pods.plain_env(
             {"POSTGRES_USER": request.username, "POSTGRES_DB": request.name}
         )
-        env.append(kube.secret_env("POSTGRES_PASSWORD", password))
+        env.append(pods.secret_env("POSTGRES_PASSWORD", password))
         env.append(core.EnvVarArgs(name="PGDATA", value=pgdata))
 
         def pg_isready(period: int, failures: int) -> core.ProbeArgs:
@@ -159,7 +159,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 failure_threshold=failures,
             )
 
-        volumes = [kube.tmp_volume("run"), kube.tmp_volume("tmp")]
+        volumes = [pods.tmp_volume("run"), pods.tmp_volume("tmp")]
         claim_templates = None
         claim_checks: list[core.ContainerArgs] = []
         if embedded.existing_claim:
@@ -177,7 +177,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
         elif embedded.persistence.enabled:
             claim_templates = [
                 core.PersistentVolumeClaimArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=kube.labels(COMPONENT)),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=meta.labels(COMPONENT)),
                     spec=core.PersistentVolumeClaimSpecArgs(
                         access_modes=["ReadWriteOnce"],
                         storage_class_name=embedded.persistence.storage_class or None,
@@ -188,11 +188,11 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 )
             ]
         else:
-            volumes.append(kube.tmp_volume("data", size_limit=embedded.persistence.size))
+            volumes.append(pods.tmp_volume("data", size_limit=embedded.persistence.size))
 
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
-            metadata=kube.metadata(namespace, COMPONENT, "heimdall-postgres"),
+            metadata=meta.metadata(namespace, COMPONENT, "heimdall-postgres"),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 replicas=1,
                 # A plain name, not headless.metadata.name: depending on the Service would
@@ -204,12 +204,12 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                     when_deleted="Retain", when_scaled="Retain"
                 ),
                 template=core.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=kube.labels(COMPONENT)),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=meta.labels(COMPONENT)),
                     spec=core.PodSpecArgs(
                         automount_service_account_token=False,
-                        security_context=kube.pod_security_context(kube.POSTGRES_UID),
+                        security_context=security.pod_security_context(security.POSTGRES_UID),
                         termination_grace_period_seconds=60,
-                        **kube.node_placement(request.placement),
+                        **placement.node_placement(request.placement),
                         init_containers=[data_guard(embedded), *claim_checks],
                         containers=[
                             core.ContainerArgs(
@@ -226,9 +226,9 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                                 startup_probe=pg_isready(period=5, failures=60),
                                 readiness_probe=pg_isready(period=10, failures=3),
                                 liveness_probe=pg_isready(period=20, failures=6),
-                                resources=kube.resource_requirements(embedded.resources),
-                                security_context=kube.container_security_context(
-                                    kube.POSTGRES_UID
+                                resources=pods.resource_requirements(embedded.resources),
+                                security_context=security.container_security_context(
+                                    security.POSTGRES_UID
                                 ),
                                 volume_mounts=[
                                     core.VolumeMountArgs(name="data", mount_path=mount_path),
@@ -263,7 +263,7 @@ class EmbeddedPostgres(pulumi.ComponentResource):
                 namespace,
                 embedded.persistence.size,
                 embedded.persistence.storage_class,
-                kube.labels(COMPONENT),
+                meta.labels(COMPONENT),
                 self.stateful_set,
                 self,
             )

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
-from heimdall import kube
 from heimdall.database.embedded.settings import DEFAULT_DATA_DIRECTORY, EmbeddedDatabase
+from heimdall.kube import pods, security
 
 core = k8s.core.v1
 VOLUME_MOUNT = "/var/lib/postgresql/data"
@@ -41,8 +41,8 @@ def data_guard(embedded: EmbeddedDatabase) -> core.ContainerArgs:
         name="data-guard",
         image=embedded.image.reference,
         image_pull_policy=embedded.image.pull_policy,
-        command=["/bin/sh", "-c", kube.script("postgres-data-guard.sh")],
-        env=kube.plain_env(
+        command=["/bin/sh", "-c", pods.script("postgres-data-guard.sh")],
+        env=pods.plain_env(
             {
                 "DATA_VOLUME": mount_path,
                 "PGDATA": pgdata,
@@ -55,8 +55,8 @@ def data_guard(embedded: EmbeddedDatabase) -> core.ContainerArgs:
             requests={"cpu": "10m", "memory": "16Mi"},
             limits={"cpu": "100m", "memory": "64Mi"},
         ),
-        security_context=kube.container_security_context(kube.POSTGRES_UID),
+        security_context=security.container_security_context(security.POSTGRES_UID),
         # Its refusal is what `kubectl describe pod` shows as the reason.
-        termination_message_policy=kube.LOGS_ON_ERROR,
+        termination_message_policy=pods.LOGS_ON_ERROR,
         volume_mounts=[core.VolumeMountArgs(name="data", mount_path=mount_path)],
     )

@@ -39,12 +39,12 @@ import pulumi_kubernetes as k8s
 from pulumi_gcp import dns as gcp_dns
 from pulumi_gcp import sql as gcp_sql
 
-from heimdall import kube
 from heimdall.database.cloud import cloud_tags
 from heimdall.database.contract import DatabaseConnection, DatabaseRequest
 from heimdall.database.credentials import managed_password
 from heimdall.database.gcp_cloudsql.settings import CloudSqlDatabase
 from heimdall.database.tls import client_tls
+from heimdall.kube import pods, security
 
 core = k8s.core.v1
 PROXY_UID = 65532  # the proxy image's distroless "nonroot" user
@@ -263,6 +263,6 @@ def auth_proxy_container(
             timeout_seconds=5,
             failure_threshold=3,
         ),
-        resources=kube.resource_requirements(proxy.resources),
-        security_context=kube.container_security_context(PROXY_UID),
+        resources=pods.resource_requirements(proxy.resources),
+        security_context=security.container_security_context(PROXY_UID),
     )

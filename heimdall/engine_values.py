@@ -44,11 +44,12 @@ async def hook_inputs(inputs: Optional[Mapping[str, Any]]) -> Optional[dict[str,
     any other) awaited to its value, unknowns kept: the plain maps the checks read."""
     if inputs is None:
         return None
+    from pulumi import Output  # here: the policy pack imports this module without the SDK
+
     plain: dict[str, Any] = {}
     for key, value in inputs.items():
-        future = getattr(value, "future", None)
-        if callable(future):  # pulumi.Output, without importing pulumi here
-            value = await future(with_unknowns=True)
+        if isinstance(value, Output):
+            value = await value.future(with_unknowns=True)
         elif inspect.isawaitable(value):
             value = await value
         plain[str(key)] = value

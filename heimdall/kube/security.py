@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pulumi_kubernetes as k8s
+from pydantic import BaseModel
 
 from heimdall.settings.guardrails import ContainerSecurityContext, PodSecurityContext
 
@@ -15,13 +16,14 @@ HEIMDALL_UID = 1001  # the mitre/heimdall2 image runs as this user
 POSTGRES_UID = 999  # the official postgres image's postgres user
 
 
-def _overridden(defaults: dict[str, Any], overrides: Optional[Any]) -> dict[str, Any]:
+def _overridden(defaults: dict[str, Any], overrides: Optional[BaseModel]) -> dict[str, Any]:
     """`defaults` with the keys the user set: a value replaces, null removes."""
     values = dict(defaults)
     if overrides is None:
         return values
-    for field in overrides.model_fields_set:
-        value = getattr(overrides, field)
+    for field, value in iter(overrides):
+        if field not in overrides.model_fields_set:
+            continue
         if value is None:
             values.pop(field, None)
         else:

@@ -110,8 +110,9 @@ def decode_config_value(raw: Any) -> Any:
 def _plain_secrets(model: BaseModel, path: str) -> list[str]:
     """Paths of SecretStr values set inside `model` (recursively)."""
     found: list[str] = []
+    values = dict(iter(model))  # (name, value) pairs; not dict(model): a field may be `keys`
     for name, field in type(model).model_fields.items():
-        value = getattr(model, name)
+        value = values[name]
         key = f"{path}.{field.alias or name}" if path else (field.alias or name)
         if isinstance(value, SecretStr):
             found.append(key)

@@ -385,16 +385,20 @@ class RecordingMonitor(MockMonitor):
                 state=dict(registered.state) if registered is not None else {},
                 ignore_changes=list(request.ignoreChanges),
                 transforms=own,
-                hooks={
-                    kind: list(getattr(request.hooks, kind))
-                    for kind in _HOOK_KINDS
-                    if getattr(request.hooks, kind, None)
-                },
+                hooks=_hooks(request.hooks),
             )
         )
         return response
 
 
-_HOOK_KINDS = (
-    "before_create", "after_create", "before_update", "after_update", "before_delete", "after_delete",
-)
+def _hooks(hooks: Any) -> dict[str, list[str]]:
+    """The registration's resource hooks by kind (the request's `hooks` message)."""
+    by_kind = {
+        "before_create": hooks.before_create,
+        "after_create": hooks.after_create,
+        "before_update": hooks.before_update,
+        "after_update": hooks.after_update,
+        "before_delete": hooks.before_delete,
+        "after_delete": hooks.after_delete,
+    }
+    return {kind: list(names) for kind, names in by_kind.items() if names}

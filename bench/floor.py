@@ -95,13 +95,20 @@ def declare_other(resource: dict[str, Any], index: int) -> bool:
     return True
 
 
+def _provider_outputs() -> dict[str, Any]:
+    from heimdall.database import registry
+
+    return {token: f for provider in registry.PROVIDERS for token, f in provider.mocks().items()}
+
+
 def main(path: str, everything: bool = False) -> None:
     with open(path) as handle:
         stack = json.load(handle)
     manifests = stack["manifests"]
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    mocks = HeimdallMocks()
+    # The cloud resources (--all) get their providers' computed outputs, as in the program.
+    mocks = HeimdallMocks(provider_outputs=_provider_outputs() if everything else {})
     monitor = RecordingMonitor(mocks)
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project="heimdall", stack="floor", preview=False, monitor=monitor)

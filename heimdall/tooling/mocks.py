@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import string
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -25,7 +25,6 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import callback_pb2, resource_pb2
 
 from heimdall import sdk_private
-from heimdall.database import registry
 from heimdall.tooling.naming import stable_token
 from heimdall.tooling.replace_rules import force_new_paths, value_at
 
@@ -68,7 +67,8 @@ def _kubernetes(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
 Computed = Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
 
 # Computed outputs by type token (or "package:" prefix) of what the program itself
-# creates; each database provider adds its own in its package's mocks.py (COMPUTED).
+# creates; each database provider has its own in its package's mocks.py, which the
+# render adds for the stack's provider (`HeimdallMocks(provider_outputs=...)`).
 COMPUTED: dict[str, Computed] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "kubernetes:": _kubernetes,
@@ -76,14 +76,6 @@ COMPUTED: dict[str, Computed] = {
 
 # Results of invokes by function token.
 CALLS: dict[str, Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]] = {}
-
-
-def computed_outputs() -> dict[str, Computed]:
-    """The program's and every registered provider's computed outputs, by type token."""
-    found = dict(COMPUTED)
-    for provider in registry.PROVIDERS:
-        found.update(provider.mocks())
-    return found
 
 
 def _computed_for(computed: dict[str, Computed], token: str) -> Optional[Computed]:
@@ -94,9 +86,13 @@ def _computed_for(computed: dict[str, Computed], token: str) -> Optional[Compute
 
 
 class HeimdallMocks(pulumi.runtime.Mocks):
-    def __init__(self, preview: bool = False) -> None:
+    def __init__(
+        self, preview: bool = False, provider_outputs: Optional[Mapping[str, Computed]] = None
+    ) -> None:
+        """`provider_outputs`: what the stack's database provider's resources compute (its
+        member's `mocks()`), on top of the program's own `COMPUTED`."""
         self.preview = preview
-        self.computed = computed_outputs()
+        self.computed = {**COMPUTED, **(provider_outputs or {})}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         state = dict(args.inputs)

@@ -232,7 +232,7 @@ def run_stack(
             raise SettingsError(plain)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        mocks = HeimdallMocks(preview=preview)
+        mocks = HeimdallMocks(preview=preview, provider_outputs=settings.database.mocks())
         monitor = RecordingMonitor(mocks)
         sdk_private.reset_root_resource()  # a fresh root Stack per run
         pulumi.runtime.set_mocks(

@@ -80,7 +80,7 @@ def build(database: Any) -> Built:
     with _language_host_env(EXTRA_CONFIG, []):
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        mocks = HeimdallMocks()
+        mocks = HeimdallMocks(provider_outputs=database.mocks())
         monitor = RecordingMonitor(mocks)
         sdk_private.reset_root_resource()
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False, monitor=monitor)

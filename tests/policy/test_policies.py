@@ -31,6 +31,7 @@ from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
 from pulumi_policy.proxy import unknown_checking_proxy  # noqa: E402
 
 from heimdall import sdk_private  # noqa: E402
+from heimdall.database import registry  # noqa: E402
 from heimdall.database.aws_rds.policy import INSTANCE as RDS_INSTANCE  # noqa: E402
 from heimdall.tooling.mocks import HeimdallMocks, RecordingMonitor, Registration  # noqa: E402
 from heimdall.tooling.render import run_stack, run_stack_file  # noqa: E402
@@ -87,7 +88,8 @@ def declare(program: Callable[[], None], stack: str = "prod") -> list[Registrati
     """Run `program` under the mocks and return what it registered."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    mocks = HeimdallMocks()
+    # Every provider's computed outputs: the programs here declare any provider's resources.
+    mocks = HeimdallMocks(provider_outputs={k: v for p in registry.PROVIDERS for k, v in p.mocks().items()})
     monitor = RecordingMonitor(mocks)
     sdk_private.reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project="heimdall", stack=stack, monitor=monitor)
